@@ -1,0 +1,51 @@
+# Every target installs what it needs first, so each works alone on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export WANDB_MODE ?= offline
+
+.PHONY: install main data test test-slow test-all lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[dev]"
+	# tinysoundfont renders the built-in dataset; --no-deps skips its playback-only pyaudio.
+	$(PY) -m pip install --no-deps "tinysoundfont==0.3.7"
+	touch $(STAMP)
+
+## The main job: build the built-in dataset if missing, train, evaluate retrieval + zero-shot.
+main: install
+	$(PY) src/run.py experiment=cpu_demo
+
+## Render the built-in dataset into data/synthmusic.
+data: install
+	$(PY) src/run.py task=generate
+
+test: install
+	$(PY) -m pytest -m "not slow and not gpu" -q
+
+test-slow: install
+	$(PY) -m pytest -m "slow" -q
+
+test-all: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests
+
+format: install
+	$(VENV)/bin/ruff format src tests
+	$(VENV)/bin/ruff check --fix src tests
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf .pytest_cache .ruff_cache outputs/*/ multirun

@@ -1,0 +1,123 @@
+"""The LightningDataModule: caption pairs for train/val/test and the zero-shot sets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytorch_lightning as pl
+from torch.utils.data import DataLoader
+
+from muscall.data.captions import CaptionedAudio, find_name, read_split
+from muscall.data.datasets import (
+    AudioCaptionDataset,
+    BadItemLog,
+    ClipReader,
+    LabelledAudioDataset,
+    collate_pairs,
+)
+from muscall.data.labelled import LabelledSet, read_labelled_set
+from muscall.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+
+class AudioCaptionDataModule(pl.LightningDataModule):
+    """Serves a dataset in the seed's layout and any number of labelled zero-shot sets."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        name: str | None,
+        sample_rate: int,
+        npy_sample_rate: int,
+        clip_seconds: float,
+        eval_clip_seconds: float | None,
+        batch_size: int,
+        eval_batch_size: int,
+        num_workers: int,
+        pin_memory: bool = False,
+        zeroshot_sets: Mapping[str, str] | None = None,
+        tokenizer: Callable | None = None,
+        bad_items_path: str | Path | None = None,
+    ):
+        super().__init__()
+        self.root = Path(root).expanduser().resolve()
+        self.name = name
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self.zeroshot_paths = dict(zeroshot_sets or {})
+        self.tokenizer = tokenizer
+        self.bad_items = BadItemLog(bad_items_path)
+        common = dict(
+            sample_rate=sample_rate, npy_sample_rate=npy_sample_rate, bad_items=self.bad_items
+        )
+        self.train_reader = ClipReader(clip_seconds=clip_seconds, mode="random", **common)
+        self.eval_reader = ClipReader(
+            clip_seconds=eval_clip_seconds or clip_seconds, mode="centre", **common
+        )
+        self.splits: dict[str, list[CaptionedAudio]] = {}
+
+    def setup(self, stage: str | None = None) -> None:
+        wanted = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
+        for split in wanted.get(stage, ("train", "val", "test")):
+            self.tracks(split)
+
+    def tracks(self, split: str) -> list[CaptionedAudio]:
+        """The tracks of a split, read once."""
+        if split not in self.splits:
+            self.name = find_name(self.root, self.name)
+            self.splits[split] = read_split(self.root, self.name, split)
+            log.info("%s %s: %d tracks", self.name, split, len(self.splits[split]))
+        return self.splits[split]
+
+    def train_dataloader(self) -> DataLoader:
+        dataset = AudioCaptionDataset(self.tracks("train"), self.train_reader, train=True)
+        # drop_last only when it leaves a batch: the seed's 3 clips at batch 256 gave zero.
+        drop_last = len(dataset) > self.batch_size
+        if not drop_last:
+            log.warning(
+                "train split has %d tracks, batch_size %d: using one smaller batch",
+                len(dataset),
+                self.batch_size,
+            )
+        return self._loader(dataset, self.batch_size, shuffle=True, drop_last=drop_last)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.pairs_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self.pairs_loader("test")
+
+    def pairs_loader(self, split: str) -> DataLoader:
+        """Centre crops of a split with their first caption, in order."""
+        dataset = AudioCaptionDataset(self.tracks(split), self.eval_reader, train=False)
+        return self._loader(dataset, self.eval_batch_size)
+
+    def zeroshot_set(self, name: str) -> LabelledSet:
+        if name not in self.zeroshot_paths:
+            known = ", ".join(self.zeroshot_paths) or "none"
+            raise DatasetError(f"zeroshot.sets: no set named {name!r} (known: {known})")
+        return read_labelled_set(self.zeroshot_paths[name], name)
+
+    def labelled_loader(self, labelled: LabelledSet) -> DataLoader:
+        return self._loader(
+            LabelledAudioDataset(labelled.audio_paths, self.eval_reader), self.eval_batch_size
+        )
+
+    def _loader(
+        self, dataset, batch_size: int, shuffle: bool = False, drop_last: bool = False
+    ) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=drop_last,
+            num_workers=self.num_workers,
+            pin_memory=self.pin_memory,
+            persistent_workers=self.num_workers > 0,
+            collate_fn=collate_pairs(self.tokenizer),
+        )

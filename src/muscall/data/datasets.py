@@ -1,0 +1,147 @@
+"""Torch datasets of audio clips: caption pairs for training, plain clips for evaluation.
+
+A bad file never stops a run: the item is reported (log + `bad_items.jsonl`) and dropped
+from its batch by the collate functions below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from muscall.data.audio_io import check_audible, read_clip
+from muscall.data.captions import CaptionedAudio
+from muscall.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+
+class BadItemLog:
+    """Appends one JSON line per unusable file; safe from several DataLoader workers."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        self._seen: set[str] = set()
+
+    def report(self, file: Path | str, error: Exception) -> None:
+        key = str(file)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        log.warning("skipping %s", error)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"file": key, "error": str(error)}) + "\n")
+
+    def read(self) -> list[dict]:
+        if self.path is None or not self.path.is_file():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        return list({d["file"]: d for d in map(json.loads, lines)}.values())
+
+
+class ClipReader:
+    """Reads clips for one crop policy; shared by every dataset below."""
+
+    def __init__(
+        self,
+        sample_rate: int,
+        clip_seconds: float | None,
+        mode: str,
+        npy_sample_rate: int,
+        bad_items: BadItemLog | None = None,
+    ):
+        self.sample_rate = sample_rate
+        self.clip_seconds = clip_seconds
+        self.mode = mode
+        self.npy_sample_rate = npy_sample_rate
+        self.bad_items = bad_items or BadItemLog()
+
+    def __call__(self, path: Path, rng: np.random.Generator | None) -> torch.Tensor | None:
+        try:
+            wave = read_clip(
+                path, self.sample_rate, self.clip_seconds, self.mode, rng, self.npy_sample_rate
+            )
+            if not np.any(wave):
+                # A silent crop is fine in music; a silent file is not.
+                check_audible(
+                    read_clip(path, self.sample_rate, None, "none", None, self.npy_sample_rate),
+                    path,
+                )
+        except AudioError as error:
+            self.bad_items.report(path, error)
+            return None
+        return torch.from_numpy(wave)
+
+
+class AudioCaptionDataset(Dataset):
+    """(clip, caption) pairs; training draws a random crop and one of the track's captions."""
+
+    def __init__(self, tracks: Sequence[CaptionedAudio], reader: ClipReader, train: bool):
+        self.tracks = list(tracks)
+        self.reader = reader
+        self.train = train
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    def __getitem__(self, index: int) -> dict | None:
+        track = self.tracks[index]
+        rng = self._rng(index) if self.train else None
+        audio = self.reader(track.audio_path, rng)
+        if audio is None:
+            return None
+        caption = (
+            track.captions[int(rng.integers(len(track.captions)))]
+            if rng is not None
+            else track.captions[0]
+        )
+        return {"index": index, "audio": audio, "caption": caption}
+
+    @staticmethod
+    def _rng(index: int) -> np.random.Generator:
+        # Drawn from torch's RNG, which the DataLoader seeds per worker from the main process:
+        # crops differ every epoch, yet a seeded run (or a resumed one) replays them.
+        return np.random.default_rng([index, int(torch.randint(2**31 - 1, ()).item())])
+
+
+class LabelledAudioDataset(Dataset):
+    """Centre-cropped clips of a labelled set, with their index for re-alignment."""
+
+    def __init__(self, audio_paths: Sequence[Path], reader: ClipReader):
+        self.audio_paths = list(audio_paths)
+        self.reader = reader
+
+    def __len__(self) -> int:
+        return len(self.audio_paths)
+
+    def __getitem__(self, index: int) -> dict | None:
+        audio = self.reader(self.audio_paths[index], None)
+        return None if audio is None else {"index": index, "audio": audio}
+
+
+def collate_pairs(tokenizer: Callable[[list[str]], dict] | None) -> Callable:
+    """Collate that drops unusable items and tokenizes captions in the worker."""
+
+    def collate(items: list[dict | None]) -> dict | None:
+        items = [item for item in items if item is not None]
+        if not items:
+            return None
+        batch = {
+            "index": torch.tensor([item["index"] for item in items]),
+            "audio": torch.stack([item["audio"] for item in items]),
+        }
+        if "caption" in items[0]:
+            batch["caption"] = [item["caption"] for item in items]
+            if tokenizer is not None:
+                batch["tokens"] = tokenizer(batch["caption"])
+        return batch
+
+    return collate

@@ -1,0 +1,42 @@
+"""The one entrypoint: `python src/run.py task=<train|retrieval|zeroshot|generate> [overrides]`."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+# Never reach for a model hub at run time: every pretrained part ships in a package.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import hydra  # noqa: E402
+from hydra.utils import get_method  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from muscall.config import CONFIG_DIR, register_resolvers  # noqa: E402
+from muscall.errors import MuscallError  # noqa: E402
+
+log = logging.getLogger("muscall")
+register_resolvers()
+
+
+def run_task(cfg: DictConfig) -> dict[str, float]:
+    """Run the task named by `cfg.task` and return its metrics."""
+    return get_method(cfg.task.run)(cfg)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    try:
+        metrics = run_task(cfg)
+    except MuscallError as error:
+        log.error("%s", error)
+        sys.exit(2)
+    metric = cfg.task.get("optimized_metric")
+    # A sweeper (e.g. Optuna) minimises or maximises this value.
+    return metrics.get(metric) if metric else None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import torch
+
+from muscall.data.datamodule import AudioCaptionDataModule
+
+
+def _datamodule(root, **overrides):
+    args = dict(
+        root=root,
+        name=None,
+        sample_rate=16000,
+        npy_sample_rate=16000,
+        clip_seconds=1.0,
+        eval_clip_seconds=None,
+        batch_size=4,
+        eval_batch_size=8,
+        num_workers=0,
+        tokenizer=lambda texts: {"input_ids": torch.tensor([[len(t)] for t in texts])},
+        bad_items_path=root / "bad_items.jsonl",
+    )
+    args.update(overrides)
+    return AudioCaptionDataModule(**args)
+
+
+def test_train_batches_are_tokenized_random_crops(tiny_dataset):
+    dm = _datamodule(tiny_dataset)
+    dm.setup("fit")
+    batches = list(dm.train_dataloader())
+    assert len(batches) == 3  # 12 tracks, batch 4, drop_last keeps whole batches
+    batch = batches[0]
+    assert batch["audio"].shape == (4, 16000)
+    assert batch["tokens"]["input_ids"].shape == (4, 1)
+    assert all(c.startswith("a ") for c in batch["caption"])
+
+
+def test_eval_loader_is_ordered_and_centred(tiny_dataset):
+    dm = _datamodule(tiny_dataset)
+    first = next(iter(dm.val_dataloader()))
+    again = next(iter(dm.val_dataloader()))
+    assert first["index"].tolist() == [0, 1, 2, 3]
+    torch.testing.assert_close(first["audio"], again["audio"])
+
+
+def test_small_train_split_still_gives_a_batch(tiny_dataset):
+    dm = _datamodule(tiny_dataset, batch_size=256)
+    assert len(list(dm.train_dataloader())) == 1
+
+
+def test_bad_files_are_skipped_and_reported_once(tiny_dataset):
+    entries = json.loads((tiny_dataset / "tiny_val.json").read_text())
+    (tiny_dataset / entries[1]["audio_path"]).unlink()
+    np.save(tiny_dataset / entries[2]["audio_path"], np.zeros(16000, np.float32))
+    dm = _datamodule(tiny_dataset)
+    for _ in range(2):
+        batch = next(iter(dm.val_dataloader()))
+        assert batch["index"].tolist() == [0, 3]
+    reported = dm.bad_items.read()
+    assert len(reported) == 2
+    assert {"not found", "silent"} == {
+        "not found" if "not found" in r["error"] else "silent" for r in reported
+    }
+    assert len((tiny_dataset / "bad_items.jsonl").read_text().splitlines()) == 2
+
+
+def test_all_bad_batch_collates_to_none(tiny_dataset):
+    for entry in json.loads((tiny_dataset / "tiny_test.json").read_text()):
+        (tiny_dataset / entry["audio_path"]).unlink()
+    dm = _datamodule(tiny_dataset)
+    assert list(dm.test_dataloader()) == [None]
