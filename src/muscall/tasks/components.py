@@ -1,0 +1,116 @@
+"""Building a task's parts from the config: data, network, trainer, loggers, devices."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.errors import MuscallError
+
+log = logging.getLogger(__name__)
+
+
+def output_dir(cfg: DictConfig) -> Path:
+    path = Path(cfg.paths.output_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def seed_everything(cfg: DictConfig) -> None:
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+
+def ensure_builtin_dataset(data_cfg: DictConfig) -> None:
+    """Render the built-in dataset when `data.root` is its home and it is not there yet."""
+    generate = data_cfg.get("generate")
+    if not generate:
+        return
+    root = Path(data_cfg.root).expanduser().resolve()
+    if root != Path(generate.root).expanduser().resolve():
+        return  # the user pointed data.root at their own data
+    render_builtin(generate)
+
+
+def render_builtin(generate: DictConfig, overwrite: bool = False) -> dict:
+    """Render (or find ready) the built-in dataset described by a `data.generate` block."""
+    from muscall.synth import build_dataset  # rendering needs tinysoundfont; import on demand
+
+    params = {k: v for k, v in OmegaConf.to_container(generate).items() if k != "root"}
+    summary = build_dataset(Path(generate.root).expanduser(), overwrite=overwrite, **params)
+    log.info("built-in dataset ready at %s: %s", generate.root, summary)
+    return summary
+
+
+def build_datamodule(
+    cfg: DictConfig, tokenizer, sample_rate: int | None = None, zeroshot_sets: dict | None = None
+) -> AudioCaptionDataModule:
+    """The DataModule of `cfg.data`; `sample_rate` (from a trained network) wins if given."""
+    data = cfg.data
+    rate = sample_rate or data.sample_rate
+    if sample_rate and sample_rate != data.sample_rate:
+        log.warning(
+            "data.sample_rate %s ignored: the network was trained at %s Hz",
+            data.sample_rate,
+            sample_rate,
+        )
+    return AudioCaptionDataModule(
+        root=data.root,
+        name=data.name,
+        sample_rate=rate,
+        npy_sample_rate=data.npy_sample_rate,
+        clip_seconds=data.clip_seconds,
+        eval_clip_seconds=data.eval_clip_seconds,
+        batch_size=data.batch_size,
+        eval_batch_size=data.eval_batch_size,
+        num_workers=data.num_workers,
+        pin_memory=data.pin_memory,
+        zeroshot_sets=zeroshot_sets if zeroshot_sets is not None else dict(data.zeroshot_sets),
+        tokenizer=tokenizer,
+        bad_items_path=output_dir(cfg) / "bad_items.jsonl",
+    )
+
+
+def build_loggers(cfg: DictConfig) -> list:
+    loggers = []
+    for name, logger_cfg in (cfg.get("logger") or {}).items():
+        if name == "wandb":
+            # Never block on a login prompt: offline unless the user turned it off.
+            os.environ.setdefault("WANDB_MODE", "offline" if logger_cfg.offline else "online")
+        loggers.append(instantiate(logger_cfg))
+    for logger in loggers:
+        logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    return loggers
+
+
+def build_trainer(cfg: DictConfig, loggers: list) -> pl.Trainer:
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+
+
+def eval_device(cfg: DictConfig) -> torch.device:
+    """The device for standalone evaluation: the trainer's accelerator choice."""
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise MuscallError("trainer.accelerator=gpu but no CUDA device is available")
+    if accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def zeroshot_sets(cfg: DictConfig) -> dict[str, str]:
+    """Configured zero-shot sets whose files exist; missing ones are reported and skipped."""
+    sets = {}
+    for name, path in (cfg.zeroshot.get("sets") or {}).items():
+        if Path(path).expanduser().is_file():
+            sets[name] = str(Path(path).expanduser())
+        else:
+            log.warning("zero-shot set %r skipped: %s not found", name, path)
+    return sets
