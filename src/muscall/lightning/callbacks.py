@@ -15,7 +15,7 @@ class RNGStateCallback(pl.Callback):
     def state_dict(self) -> dict:
         state = {
             "python": random.getstate(),
-            "numpy": np.random.get_state(),
+            "numpy": _numpy_state(),
             "torch": torch.get_rng_state(),
         }
         if torch.cuda.is_available():
@@ -24,7 +24,14 @@ class RNGStateCallback(pl.Callback):
 
     def load_state_dict(self, state_dict: dict) -> None:
         random.setstate(state_dict["python"])
-        np.random.set_state(state_dict["numpy"])
+        name, keys, pos, has_gauss, gauss = state_dict["numpy"]
+        np.random.set_state((name, keys.numpy(), pos, has_gauss, gauss))
         torch.set_rng_state(state_dict["torch"])
         if "cuda" in state_dict and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state_dict["cuda"])
+
+
+def _numpy_state() -> tuple:
+    # Tensors and plain numbers only: Lightning loads checkpoints with weights_only=True.
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)

@@ -1,0 +1,55 @@
+import json
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import open_dict
+
+from muscall.config import CONFIG_DIR, register_resolvers
+
+from ..conftest import write_tiny_dataset
+
+register_resolvers()
+
+
+def compose_cfg(output_dir, overrides=()):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(output_dir)
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    """One tiny dataset for the module: training on it is the slow part of these tests."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_set_file(tiny_dataset):
+    """A labelled set of the tiny dataset's test clips: classes are the caption words."""
+    entries = json.loads((tiny_dataset / "tiny_test.json").read_text())
+    items = [
+        {"audio_path": f"../{e['audio_path']}", "label": e["caption"].split()[1]} for e in entries
+    ]
+    (tiny_dataset / "sets").mkdir()
+    path = tiny_dataset / "sets" / "words.json"
+    path.write_text(json.dumps({"type": "classification", "items": items}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def train_overrides(tiny_dataset, tiny_set_file):
+    return [
+        "model=tiny",
+        "trainer=cpu",
+        "data=folder",
+        f"data.root={tiny_dataset}",
+        "data.clip_seconds=1.0",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        f"+data.zeroshot_sets.words={tiny_set_file}",
+        "trainer.max_epochs=2",
+        "trainer.enable_progress_bar=false",
+        "seed=0",
+    ]
