@@ -52,4 +52,6 @@ def train_overrides(tiny_dataset, tiny_set_file):
         "trainer.max_epochs=2",
         "trainer.enable_progress_bar=false",
         "seed=0",
+        # wandb rides along (offline) so the logging path is exercised by every train test.
+        "logger=wandb",
     ]

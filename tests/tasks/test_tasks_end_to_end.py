@@ -34,6 +34,8 @@ def test_train_writes_checkpoints_metrics_and_evaluates(trained):
     assert {f"test/{k}" for k in RETRIEVAL_KEYS} <= on_disk.keys()
     assert 0.0 <= on_disk["zeroshot/words/accuracy"] <= 100.0
     assert on_disk["steps"] == 6  # 12 tracks / batch 4 x 2 epochs
+    runs = list((out / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and any(runs[0].glob("*.wandb"))
 
 
 def test_retrieval_and_zeroshot_from_the_checkpoint_alone(
