@@ -1,0 +1,18 @@
+"""The model: log-mel frontend, audio ResNet, text encoders, tokenizers, dual encoder."""
+
+from muscall.models.audio_resnet import ModifiedResNet
+from muscall.models.dual_encoder import DualEncoder
+from muscall.models.frontend import LogMel
+from muscall.models.text_minilm import MiniLMTextEncoder
+from muscall.models.text_transformer import TextTransformer
+from muscall.models.tokenizers import ClipBPETokenizer, MiniLMTokenizer
+
+__all__ = [
+    "ClipBPETokenizer",
+    "DualEncoder",
+    "LogMel",
+    "MiniLMTextEncoder",
+    "MiniLMTokenizer",
+    "ModifiedResNet",
+    "TextTransformer",
+]

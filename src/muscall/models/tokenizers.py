@@ -1,0 +1,91 @@
+"""Caption tokenizers: picklable callables texts -> dict of LongTensors, offline only.
+
+They run inside DataLoader workers, so each builds its Rust tokenizer on first use and drops
+it when pickled.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Sequence
+
+import torch
+
+from muscall.models.text_minilm import minilm_path
+
+
+class _LazyTokenizer:
+    """Holds an underlying tokenizer built on first use and never pickled."""
+
+    def __init__(self):
+        self._backend = None
+
+    def _build(self):
+        raise NotImplementedError
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = self._build()
+        return self._backend
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_backend": None}
+
+
+def clean_caption(text: str) -> str:
+    """CLIP's pre-tokenization clean-up, minus ftfy: unescape HTML, NFC, squeeze whitespace."""
+    text = html.unescape(html.unescape(text))
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class ClipBPETokenizer(_LazyTokenizer):
+    """CLIP's BPE: texts -> {"input_ids": (B, context_length)}, SOT ... EOT then 0-padding."""
+
+    vocab_size = 49408
+
+    def __init__(self, context_length: int = 77):
+        super().__init__()
+        if context_length < 2:
+            raise ValueError(f"tokenizer context_length={context_length} must fit SOT and EOT")
+        self.context_length = context_length
+
+    def _build(self):
+        import instant_clip_tokenizer
+
+        return instant_clip_tokenizer.Tokenizer()
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        # instant_clip_tokenizer lowercases and splits on whitespace like CLIP; it skips
+        # CLIP's HTML unescaping, so "rock &amp; roll" would otherwise keep the entity.
+        cleaned = [clean_caption(t) for t in texts]
+        ids = self.backend.tokenize_batch(cleaned, self.context_length)  # uint16 (B, L)
+        return {"input_ids": torch.from_numpy(ids.astype("int64"))}
+
+
+class MiniLMTokenizer(_LazyTokenizer):
+    """all-MiniLM-L6-v2 WordPiece: texts -> {"input_ids", "attention_mask"} (B, <= max_length)."""
+
+    def __init__(self, max_length: int = 64):
+        super().__init__()
+        self.max_length = max_length
+
+    def _build(self):
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        if not texts:  # the HF tokenizer raises on an empty batch
+            empty = torch.zeros(0, 0, dtype=torch.long)
+            return {"input_ids": empty, "attention_mask": empty.clone()}
+        # Pads to the longest caption of the batch: the whole batch is tokenized together.
+        encoded = self.backend(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )
+        return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}

@@ -1,0 +1,59 @@
+"""ModifiedResNet: any spectrogram size, batch 1, gradients, batch independence in eval."""
+
+import pytest
+import torch
+
+from muscall.models import ModifiedResNet
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    torch.manual_seed(0)
+    return ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=2, output_dim=24)
+
+
+@pytest.mark.parametrize("size", [(128, 626), (32, 376), (64, 50), (40, 33), (16, 16), (8, 3)])
+def test_any_frequency_by_time_size(resnet, size):
+    resnet.eval()
+    out = resnet(torch.randn(2, 1, *size))
+    assert out.shape == (2, 24)
+    assert torch.isfinite(out).all()
+    assert resnet.output_dim == 24
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_of_one(resnet, training):
+    resnet.train(training)
+    out = resnet(torch.randn(1, 1, 64, 100))
+    assert out.shape == (1, 24)
+    assert torch.isfinite(out).all()
+
+
+def test_eval_output_does_not_depend_on_batch_mates(resnet):
+    resnet.eval()
+    x = torch.randn(3, 1, 32, 64)
+    torch.testing.assert_close(resnet(x)[:1], resnet(x[:1]), atol=1e-5, rtol=1e-4)
+
+
+def test_gradient_reaches_every_stage():
+    torch.manual_seed(0)
+    resnet = ModifiedResNet(layers=(2, 1, 1, 1), width=8, heads=2, output_dim=16)
+    resnet(torch.randn(2, 1, 32, 48)).pow(2).sum().backward()
+    for name, param in resnet.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+    for part in (resnet.stem, *resnet.stages, resnet.attnpool):
+        assert sum(p.grad.abs().sum() for p in part.parameters()) > 0
+
+
+def test_reference_grid_uses_the_position_tables_unresampled():
+    resnet = ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=2, output_dim=8)
+    grid = resnet.stages(resnet.stem(torch.randn(1, 1, 128, 626)))
+    assert grid.shape[-2:] == (4, 20)
+    assert resnet.attnpool.freq_embedding.shape[0] == 4
+    assert resnet.attnpool.time_embedding.shape[0] == 20
+
+
+def test_heads_must_divide_channels():
+    with pytest.raises(ValueError, match="heads"):
+        ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=3, output_dim=8)
