@@ -111,7 +111,7 @@ def main() -> None:
             bench_inference(net, device, b, samples, args.repeats) for b in args.batch_sizes
         ],
     }
-    out = Path(args.out or Path(__file__).parent / f"results-{args.model}-{device.type}.json")
+    out = Path(args.out or Path(__file__).parent / "results" / f"{args.model}-{device.type}.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(f"written to {out}")

@@ -66,7 +66,7 @@ def test_retrieval_and_zeroshot_from_the_checkpoint_alone(
 
 
 def test_resume_continues_with_optimizer_and_scheduler_state(tmp_path, trained, train_overrides):
-    out, _ = trained
+    out, first = trained
     last = out / "checkpoints" / "last.ckpt"
     state = torch.load(last, weights_only=False)
     assert state["optimizer_states"] and state["lr_schedulers"]
@@ -74,9 +74,30 @@ def test_resume_continues_with_optimizer_and_scheduler_state(tmp_path, trained, 
     more = train_overrides + ["trainer.max_epochs=3", f"ckpt_path={last}"]
     metrics = train.run(compose_cfg(tmp_path / "resumed", more))
     assert metrics["steps"] == 9  # 3 more steps, not 9 from scratch
+    # Checkpoints continue beside the resumed one, and the best score survived the restart.
+    assert Path(metrics["best_checkpoint"]).parent == last.parent
+    assert metrics["val/text_to_audio_R@10"] >= first["val/text_to_audio_R@10"]
 
 
 def test_eval_tasks_need_a_checkpoint(tmp_path, tiny_dataset):
     cfg = compose_cfg(tmp_path, ["task=retrieval", "data=folder", f"data.root={tiny_dataset}"])
     with pytest.raises(MuscallError, match="ckpt_path"):
         retrieval.run(cfg)
+
+
+def test_weighted_loss_smoke_run(tmp_path, tiny_dataset):
+    # debug=fast: one batch of train, val and test, with MusCALL's content-aware weighting.
+    overrides = [
+        "model=tiny",
+        "data=folder",
+        f"data.root={tiny_dataset}",
+        "data.clip_seconds=1.0",
+        "data.batch_size=4",
+        "loss=weighted",
+        "debug=fast",
+        "trainer.enable_progress_bar=false",
+        "task.zeroshot_after_fit=false",
+    ]
+    metrics = train.run(compose_cfg(tmp_path, overrides))
+    assert metrics["steps"] == 1
+    assert 0.0 <= metrics["test/text_to_audio_R@10"] <= 100.0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.report import format_table, write_metrics
@@ -22,6 +23,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     datamodule = components.build_datamodule(
         cfg, module.net.tokenizer, zeroshot_sets=components.zeroshot_sets(cfg)
     )
+    if cfg.get("ckpt_path"):
+        _resume_in_place(cfg)
     loggers = components.build_loggers(cfg)
     trainer = components.build_trainer(cfg, loggers)
     trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
@@ -51,6 +54,19 @@ def _build_module(cfg: DictConfig):
     # Saved in every checkpoint, so retrieval and zero-shot rebuild the network from it alone.
     module.net_config = OmegaConf.to_container(cfg.model.net, resolve=True)
     return module
+
+
+def _resume_in_place(cfg: DictConfig) -> None:
+    """Keep writing checkpoints beside the one resumed from.
+
+    Lightning restores the best score and best path only when the checkpoint folder is
+    unchanged; a resumed run would otherwise forget them and could keep a worse "best".
+    """
+    folder = str(Path(cfg.ckpt_path).expanduser().resolve().parent)
+    with open_dict(cfg):
+        for callback in (cfg.get("callbacks") or {}).values():
+            if callback.get("_target_", "").endswith("ModelCheckpoint"):
+                callback.dirpath = folder
 
 
 def _fit_metrics(trainer) -> dict[str, float]:
