@@ -28,6 +28,7 @@ def trained(tmp_path_factory, train_overrides):
 def test_train_writes_checkpoints_metrics_and_evaluates(trained):
     out, metrics = trained
     assert (out / "checkpoints" / "last.ckpt").is_file()
+    assert "model:" in (out / "config.yaml").read_text()  # the resolved config
     assert Path(metrics["best_checkpoint"]).is_file()
     on_disk = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= on_disk["val/text_to_audio_R@10"] <= 100.0

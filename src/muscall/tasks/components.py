@@ -23,6 +23,14 @@ def output_dir(cfg: DictConfig) -> Path:
     return path
 
 
+def start_run(cfg: DictConfig) -> Path:
+    """Seed, make the run folder and save the resolved config in it as `config.yaml`."""
+    seed_everything(cfg)
+    out = output_dir(cfg)
+    OmegaConf.save(cfg, out / "config.yaml", resolve=True)
+    return out
+
+
 def seed_everything(cfg: DictConfig) -> None:
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)

@@ -35,6 +35,6 @@ def load_for_eval(cfg: DictConfig, task: str):
             f"ckpt_path: task={task} needs a checkpoint, e.g. "
             "ckpt_path=outputs/train/<date>/<time>/checkpoints/last.ckpt"
         )
-    components.seed_everything(cfg)
+    components.start_run(cfg)
     device = components.eval_device(cfg)
     return load_net(cfg.ckpt_path, device), device

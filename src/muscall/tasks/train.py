@@ -16,9 +16,8 @@ log = logging.getLogger(__name__)
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    components.seed_everything(cfg)
+    out = components.start_run(cfg)
     components.ensure_builtin_dataset(cfg.data)
-    out = components.output_dir(cfg)
     module = _build_module(cfg)
     datamodule = components.build_datamodule(
         cfg, module.net.tokenizer, zeroshot_sets=components.zeroshot_sets(cfg)
