@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from muscall.data.json_io import read_json
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -72,14 +72,7 @@ def read_split(root: Path, name: str, split: str) -> list[CaptionedAudio]:
 
 
 def _load_json_list(path: Path) -> list:
-    if not path.is_file():
-        raise DatasetError(f"{path}: split file not found")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DatasetError(
-            f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from error
+    data = read_json(path, "split file")
     if not isinstance(data, list):
         raise DatasetError(f"{path}: expected a JSON list of {{audio_id, caption, audio_path}}")
     return data

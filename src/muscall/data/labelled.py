@@ -10,11 +10,11 @@ Audio paths are relative to the set file's folder.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from muscall.data.json_io import read_json
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,7 @@ def read_labelled_set(path: str | Path, name: str | None = None) -> LabelledSet:
 
 
 def _read_json(path: Path) -> tuple[dict, list]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DatasetError(
-            f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from error
+    data = read_json(path, "labelled set file")
     if isinstance(data, list):
         return {}, data
     if isinstance(data, dict) and isinstance(data.get("items"), list):
