@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    out = components.start_run(cfg)
+    # Rendering first: whatever it draws must not shift the seeded run that follows.
     components.ensure_builtin_dataset(cfg.data)
+    out = components.start_run(cfg)
     module = _build_module(cfg)
     datamodule = components.build_datamodule(
         cfg, module.net.tokenizer, zeroshot_sets=components.zeroshot_sets(cfg)
