@@ -128,3 +128,15 @@ def test_bad_parameters_are_named(tmp_path):
         build_dataset(tmp_path, num_clips=1)
     with pytest.raises(MuscallError, match="val_fraction"):
         build_dataset(tmp_path, num_clips=10, val_fraction=0.6, test_fraction=0.5)
+
+
+def test_a_dataset_from_other_generator_code_is_re_rendered(tmp_path):
+    # Same parameters, older code: reusing it would silently train on stale captions.
+    root = tmp_path / "data"
+    build_dataset(root, **SMALL)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["source_hash"] = "older-code"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    assert not dataset_matches(root, **SMALL)
+    assert build_dataset(root, **SMALL)["built"]
+    assert dataset_matches(root, **SMALL)

@@ -30,6 +30,7 @@ from muscall.synth.manifest import (
     matches,
     prepare_folder,
     read_manifest,
+    source_hash,
 )
 from muscall.synth.styles import GENRES
 
@@ -155,6 +156,7 @@ def _manifest(params: dict, counts: dict, genres: list[str], seconds: float) -> 
     return {
         "generator": GENERATOR,
         "format_version": FORMAT_VERSION,
+        "source_hash": source_hash(),
         "params": params,
         "counts": counts,
         "genres": {genre: Counter(genres)[genre] for genre in GENRES},

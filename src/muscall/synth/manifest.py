@@ -6,6 +6,8 @@ for a finished one; only files this generator writes are ever removed.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from pathlib import Path
 
@@ -18,6 +20,15 @@ FORMAT_VERSION = 1
 GENERATOR = "muscall.synth"
 MANIFEST = "manifest.json"
 MARKER = ".synth_building"
+
+
+@functools.cache
+def source_hash() -> str:
+    """A hash of this package's code: a bump of FORMAT_VERSION that nobody can forget."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def manifest_path(root: Path) -> Path:
@@ -40,7 +51,19 @@ def matches(root: Path, params: dict) -> bool:
         return False
     if manifest.get("format_version") != FORMAT_VERSION or manifest.get("params") != params:
         return False
+    if manifest.get("source_hash") != source_hash():
+        return False
     return _files_present(root, params["name"])
+
+
+def _outdated_but_ours(root: Path, params: dict) -> bool:
+    """Our own build with these parameters, rendered by other code: safe to re-render."""
+    manifest = read_manifest(root)
+    return (
+        manifest is not None
+        and manifest.get("params") == params
+        and manifest.get("source_hash") != source_hash()
+    )
 
 
 def _files_present(root: Path, name: str) -> bool:
@@ -60,8 +83,8 @@ def prepare_folder(root: Path, name: str, params: dict, overwrite: bool) -> None
     """Make `root` ready for a build: empty, our own unfinished build, or overwrite asked."""
     if root.exists() and not root.is_dir():
         raise DatasetError(f"{root}: exists and is not a folder; choose another dataset root")
-    ours_unfinished = (root / MARKER).exists()
-    if root.is_dir() and any(root.iterdir()) and not (overwrite or ours_unfinished):
+    ours = (root / MARKER).exists() or _outdated_but_ours(root, params)
+    if root.is_dir() and any(root.iterdir()) and not (overwrite or ours):
         raise DatasetError(_refusal(root, params))
     remove_outputs(root, name)
     root.mkdir(parents=True, exist_ok=True)
