@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from muscall.data.labelled import LabelledSet
+from muscall.errors import DatasetError
 from muscall.evaluate.embed import embed_audio
 from muscall.metrics import classification_metrics, tagging_metrics
 
@@ -29,7 +30,7 @@ def evaluate_labelled(
     """Scores every clip against every label; accuracy/F1 or ROC-AUC/PR-AUC by set type."""
     indices, audio_emb = embed_audio(model, loader, device)
     if len(indices) == 0:
-        raise RuntimeError(f"zero-shot set {labelled.name!r}: no audio file could be read")
+        raise DatasetError(f"zero-shot set {labelled.name!r}: no audio file could be read")
     class_emb = class_embeddings(model, labelled.labels, labelled.templates or templates)
     scores = audio_emb @ class_emb.T  # (N, C) cosine similarities
     targets = [labelled.targets[i] for i in indices.tolist()]

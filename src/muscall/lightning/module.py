@@ -28,7 +28,6 @@ class MusCALLModule(pl.LightningModule):
         loss: nn.Module | None = None,
         weighting=None,
         eval_chunk_size: int = 1024,
-        net_config: Mapping | None = None,
     ):
         super().__init__()
         self.net = net
@@ -37,7 +36,8 @@ class MusCALLModule(pl.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
-        self.net_config = dict(net_config) if net_config is not None else None
+        # Set by the train task: the network's config, saved in every checkpoint.
+        self.net_config: dict | None = None
         self._val_outputs: dict[str, list[torch.Tensor]] = {"index": [], "audio_emb": []}
 
     def forward(self, audio: torch.Tensor, tokens: dict) -> tuple[torch.Tensor, ...]:

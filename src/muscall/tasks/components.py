@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.errors import MuscallError
+from muscall.lightning.checkpoint import load_net
 
 log = logging.getLogger(__name__)
 
@@ -122,3 +123,15 @@ def zeroshot_sets(cfg: DictConfig) -> dict[str, str]:
         else:
             log.warning("zero-shot set %r skipped: %s not found", name, path)
     return sets
+
+
+def load_for_eval(cfg: DictConfig, task: str):
+    """The checkpoint's network on the evaluation device."""
+    if not cfg.get("ckpt_path"):
+        raise MuscallError(
+            f"ckpt_path: task={task} needs a checkpoint, e.g. "
+            "ckpt_path=outputs/train/<date>/<time>/checkpoints/last.ckpt"
+        )
+    start_run(cfg)
+    device = eval_device(cfg)
+    return load_net(cfg.ckpt_path, device), device

@@ -7,13 +7,12 @@ from omegaconf import DictConfig
 from muscall.errors import MuscallError
 from muscall.evaluate.embed import embed_audio
 from muscall.evaluate.retrieval import retrieval_from_audio_emb
-from muscall.lightning.checkpoint import load_net
 from muscall.report import format_table, write_metrics
 from muscall.tasks import components
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    net, device = load_for_eval(cfg, "retrieval")
+    net, device = components.load_for_eval(cfg, "retrieval")
     datamodule = components.build_datamodule(cfg, net.tokenizer, net.frontend.sample_rate)
     split = cfg.task.split
     indices, audio_emb = embed_audio(net, datamodule.pairs_loader(split), device)
@@ -26,15 +25,3 @@ def run(cfg: DictConfig) -> dict[str, float]:
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=retrieval split={split} -> {out}"))
     return metrics
-
-
-def load_for_eval(cfg: DictConfig, task: str):
-    """The checkpoint's network on the evaluation device."""
-    if not cfg.get("ckpt_path"):
-        raise MuscallError(
-            f"ckpt_path: task={task} needs a checkpoint, e.g. "
-            "ckpt_path=outputs/train/<date>/<time>/checkpoints/last.ckpt"
-        )
-    components.start_run(cfg)
-    device = components.eval_device(cfg)
-    return load_net(cfg.ckpt_path, device), device

@@ -51,7 +51,7 @@ def _build_module(cfg: DictConfig):
     loss = instantiate(cfg.loss.criterion)
     weighting = instantiate(cfg.loss.weighting) if cfg.loss.get("weighting") else None
     module = instantiate(cfg.model, loss=loss, weighting=weighting)
-    # Saved in every checkpoint, so retrieval and zero-shot rebuild the network from it alone.
+    # So retrieval and zero-shot rebuild the network from the checkpoint alone.
     module.net_config = OmegaConf.to_container(cfg.model.net, resolve=True)
     return module
 

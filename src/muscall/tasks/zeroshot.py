@@ -8,11 +8,10 @@ from muscall.errors import MuscallError
 from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.report import format_table, write_metrics
 from muscall.tasks import components
-from muscall.tasks.retrieval import load_for_eval
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    net, device = load_for_eval(cfg, "zeroshot")
+    net, device = components.load_for_eval(cfg, "zeroshot")
     sets = components.zeroshot_sets(cfg)
     if not sets:
         raise MuscallError(
