@@ -1,0 +1,1 @@
+"""Dataset preparation: published downloads -> the project's layout (`task=prepare`)."""

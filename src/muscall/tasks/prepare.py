@@ -1,0 +1,62 @@
+"""task=prepare: a dataset as downloaded -> the project's layout, decoded once to 16 kHz FLAC."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hydra.utils import get_method
+from omegaconf import DictConfig
+
+from muscall.config import CONFIG_DIR
+from muscall.errors import MuscallError
+from muscall.prepare.writers import write_report
+from muscall.tasks import components
+
+log = logging.getLogger(__name__)
+
+SHOWN_FAILURES = 20
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    if cfg.get("dataset") is None:
+        known = sorted(p.stem for p in (CONFIG_DIR / "dataset").glob("*.yaml"))
+        raise MuscallError(f"dataset: choose one, e.g. dataset=gtzan (known: {', '.join(known)})")
+    source = Path(cfg.source).expanduser().resolve()
+    if not source.is_dir():
+        raise MuscallError(f"source={cfg.source}: folder not found (the dataset as downloaded)")
+    target = Path(cfg.target or Path(cfg.paths.data_dir) / cfg.dataset.name).expanduser().resolve()
+    components.start_run(cfg)
+    report = get_method(cfg.dataset.prepare)(
+        source=source,
+        target=target,
+        options=cfg.dataset,
+        sample_rate=cfg.task.sample_rate,
+        workers=cfg.task.workers,
+        progress=cfg.task.progress,
+    )
+    report = {"dataset": cfg.dataset.name, "source": str(source), "target": str(target), **report}
+    path = write_report(target, report)
+    print(summary(report, path))
+    counts = {f"{split}_items": float(n) for split, n in report.get("splits", {}).items()}
+    return {**counts, "failed": float(len(report.get("failed", {})))}
+
+
+def summary(report: dict, path: Path) -> str:
+    """What was prepared, what was skipped and why: the end of every prepare run."""
+    lines = [f"{report['dataset']} prepared in {report['target']}"]
+    for split, count in report.get("splits", {}).items():
+        lines.append(f"  {split}: {count} items")
+    for key in ("converted", "reused", "missing"):
+        if key in report:
+            value = report[key]
+            lines.append(f"  {key}: {len(value) if isinstance(value, list | dict) else value}")
+    failed = report.get("failed", {})
+    if failed:
+        lines.append(f"  skipped {len(failed)} unusable file(s):")
+        for item_id, why in list(failed.items())[:SHOWN_FAILURES]:
+            lines.append(f"    {item_id}: {why['error']}")
+        if len(failed) > SHOWN_FAILURES:
+            lines.append(f"    ... and {len(failed) - SHOWN_FAILURES} more")
+    lines.append(f"  full report: {path}")
+    return "\n".join(lines)
