@@ -29,6 +29,8 @@ def test_every_option_of_every_group_composes(group, tmp_path):
         overrides = [f"{group}={option}"]
         if group == "data" and option == "folder":
             overrides.append(f"data.root={tmp_path}")
+        if (group, option) == ("task", "prepare"):
+            overrides.append(f"source={tmp_path}")
         cfg = _compose(overrides)
         cfg.paths.output_dir = str(tmp_path)
         # Resolving catches broken interpolations and missing mandatory values.
