@@ -54,3 +54,7 @@ def test_paths_from_a_file_stay_inside_its_folder(tmp_path):
     (tmp_path / "ds" / "link").symlink_to(tmp_path)
     with pytest.raises(DatasetError, match="outside"):
         inside(tmp_path / "ds", "link/x.wav", "f.csv row 1")
+
+
+def test_tiny_checkpoint_fixture_is_a_file(tiny_checkpoint):
+    assert tiny_checkpoint.is_file()
