@@ -130,6 +130,6 @@ def _one_thread(_: int) -> None:
 def _progress(iterable, total: int, enabled: bool):
     if not enabled:
         return iterable
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # not tqdm.auto: its async variant iterates the loader twice
 
     return tqdm(iterable, total=total, desc="decoding audio", unit="file", mininterval=1.0)
