@@ -14,6 +14,8 @@ def _datamodule(root, **overrides):
         npy_sample_rate=16000,
         clip_seconds=1.0,
         eval_clip_seconds=None,
+        eval_crop="centre",
+        eval_hop_seconds=None,
         batch_size=4,
         eval_batch_size=8,
         num_workers=0,
@@ -41,6 +43,18 @@ def test_eval_loader_is_ordered_and_centred(tiny_dataset):
     again = next(iter(dm.val_dataloader()))
     assert first["index"].tolist() == [0, 1, 2, 3]
     torch.testing.assert_close(first["audio"], again["audio"])
+
+
+def test_whole_track_windows_cover_each_track_and_name_their_owner(tiny_dataset):
+    # 1.5 s tracks in 1 s windows: one at 0 s, the last ending at the track's end (0.5 s).
+    dm = _datamodule(tiny_dataset, eval_crop="windows")
+    batch = next(iter(dm.val_dataloader()))
+    assert batch["audio"].shape == (8, 16000)
+    assert batch["window_owner"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    path = dm.tracks("val")[0].audio_path
+    whole = np.load(path)
+    np.testing.assert_allclose(batch["audio"][0].numpy(), whole[:16000])
+    np.testing.assert_allclose(batch["audio"][1].numpy(), whole[-16000:])
 
 
 def test_small_train_split_still_gives_a_batch(tiny_dataset):

@@ -10,7 +10,7 @@ from muscall.evaluate.retrieval import caption_index, retrieval_from_audio_emb
 from muscall.evaluate.zeroshot import class_embeddings, evaluate_labelled
 
 
-class WordModel:
+class WordModel(torch.nn.Module):
     """Embeds a text as the unit vector of the first known word it contains."""
 
     words = ("rock", "jazz", "pop", "blues")

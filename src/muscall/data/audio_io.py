@@ -70,6 +70,35 @@ def read_clip(
     return wave
 
 
+def window_starts(total: int, window: int, hop: int) -> list[int]:
+    """Window starts covering `total` samples; the last window ends at the track's end.
+
+    A track no longer than one window gets one window at 0 (zero-padded by the caller), so
+    whole-track embedding equals the crop for short clips and never embeds padding otherwise.
+    """
+    if window <= 0 or hop <= 0:
+        raise ValueError(f"window ({window}) and hop ({hop}) must be positive")
+    if total <= window:
+        return [0]
+    starts = list(range(0, total - window, hop))
+    return [*starts, total - window]
+
+
+def read_windows(
+    path: str | Path,
+    sample_rate: int,
+    window_seconds: float,
+    hop_seconds: float | None = None,
+    npy_sample_rate: int = 16000,
+) -> np.ndarray:
+    """Windows over the whole track, (W, window samples) at `sample_rate`: whole-track evaluation."""
+    wave = read_clip(path, sample_rate, None, "none", None, npy_sample_rate)
+    window = round(window_seconds * sample_rate)
+    hop = round((hop_seconds or window_seconds) * sample_rate)
+    starts = window_starts(wave.shape[0], window, hop)
+    return np.stack([_fit(wave[start : start + window], window) for start in starts])
+
+
 def check_audible(wave: np.ndarray, path: str | Path) -> None:
     """Reject whole files that are silent or hold NaN/inf: they would poison a batch."""
     if not np.isfinite(wave).all():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from muscall.data.captions import CaptionedAudio, find_name, read_split
+from muscall.data.captions import CaptionedAudio, find_name, read_split, split_path
 from muscall.data.datasets import (
     AudioCaptionDataset,
     BadItemLog,
@@ -34,6 +34,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         npy_sample_rate: int,
         clip_seconds: float,
         eval_clip_seconds: float | None,
+        eval_crop: str,
+        eval_hop_seconds: float | None,
         batch_size: int,
         eval_batch_size: int,
         num_workers: int,
@@ -56,8 +58,13 @@ class AudioCaptionDataModule(pl.LightningDataModule):
             sample_rate=sample_rate, npy_sample_rate=npy_sample_rate, bad_items=self.bad_items
         )
         self.train_reader = ClipReader(clip_seconds=clip_seconds, mode="random", **common)
+        if eval_crop not in ("centre", "windows"):
+            raise DatasetError(f"data.eval_crop must be centre or windows, got {eval_crop!r}")
         self.eval_reader = ClipReader(
-            clip_seconds=eval_clip_seconds or clip_seconds, mode="centre", **common
+            clip_seconds=eval_clip_seconds or clip_seconds,
+            mode=eval_crop,
+            hop_seconds=eval_hop_seconds,
+            **common,
         )
         self.splits: dict[str, list[CaptionedAudio]] = {}
 
@@ -73,6 +80,10 @@ class AudioCaptionDataModule(pl.LightningDataModule):
             self.splits[split] = read_split(self.root, self.name, split)
             log.info("%s %s: %d tracks", self.name, split, len(self.splits[split]))
         return self.splits[split]
+
+    def has_split(self, split: str) -> bool:
+        """Whether the dataset has a file for `split` (an evaluation-only set has no train)."""
+        return split_path(self.root, find_name(self.root, self.name), split).is_file()
 
     def train_dataloader(self) -> DataLoader:
         dataset = AudioCaptionDataset(self.tracks("train"), self.train_reader, train=True)
@@ -93,7 +104,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         return self.pairs_loader("test")
 
     def pairs_loader(self, split: str) -> DataLoader:
-        """Centre crops of a split with their first caption, in order."""
+        """Evaluation crops (centre or whole-track windows) of a split, first caption, in order."""
         dataset = AudioCaptionDataset(self.tracks(split), self.eval_reader, train=False)
         return self._loader(dataset, self.eval_batch_size)
 

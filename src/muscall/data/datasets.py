@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from muscall.data.audio_io import check_audible, read_clip
+from muscall.data.audio_io import CROP_MODES, check_audible, read_clip, read_windows
 from muscall.data.captions import CaptionedAudio
 from muscall.errors import AudioError
 
@@ -48,7 +48,11 @@ class BadItemLog:
 
 
 class ClipReader:
-    """Reads clips for one crop policy; shared by every dataset below."""
+    """Reads clips for one crop policy; shared by every dataset below.
+
+    `mode`: "random" (training) and "centre" give one clip (T,); "windows" gives the whole
+    track as windows (W, T), `hop_seconds` apart, for whole-track evaluation.
+    """
 
     def __init__(
         self,
@@ -57,18 +61,20 @@ class ClipReader:
         mode: str,
         npy_sample_rate: int,
         bad_items: BadItemLog | None = None,
+        hop_seconds: float | None = None,
     ):
+        if mode not in (*CROP_MODES, "windows"):
+            raise ValueError(f"crop mode must be random, centre or windows, got {mode!r}")
         self.sample_rate = sample_rate
         self.clip_seconds = clip_seconds
         self.mode = mode
         self.npy_sample_rate = npy_sample_rate
+        self.hop_seconds = hop_seconds
         self.bad_items = bad_items or BadItemLog()
 
     def __call__(self, path: Path, rng: np.random.Generator | None) -> torch.Tensor | None:
         try:
-            wave = read_clip(
-                path, self.sample_rate, self.clip_seconds, self.mode, rng, self.npy_sample_rate
-            )
+            wave = self._read(path, rng)
             if not np.any(wave):
                 # A silent crop is fine in music; a silent file is not.
                 check_audible(
@@ -79,6 +85,15 @@ class ClipReader:
             self.bad_items.report(path, error)
             return None
         return torch.from_numpy(wave)
+
+    def _read(self, path: Path, rng: np.random.Generator | None) -> np.ndarray:
+        if self.mode == "windows":
+            return read_windows(
+                path, self.sample_rate, self.clip_seconds, self.hop_seconds, self.npy_sample_rate
+            )
+        return read_clip(
+            path, self.sample_rate, self.clip_seconds, self.mode, rng, self.npy_sample_rate
+        )
 
 
 class AudioCaptionDataset(Dataset):
@@ -113,7 +128,7 @@ class AudioCaptionDataset(Dataset):
 
 
 class LabelledAudioDataset(Dataset):
-    """Centre-cropped clips of a labelled set, with their index for re-alignment."""
+    """Evaluation crops of a labelled set's clips, with their index for re-alignment."""
 
     def __init__(self, audio_paths: Sequence[Path], reader: ClipReader):
         self.audio_paths = list(audio_paths)
@@ -134,10 +149,15 @@ def collate_pairs(tokenizer: Callable[[list[str]], dict] | None) -> Callable:
         items = [item for item in items if item is not None]
         if not items:
             return None
-        batch = {
-            "index": torch.tensor([item["index"] for item in items]),
-            "audio": torch.stack([item["audio"] for item in items]),
-        }
+        batch = {"index": torch.tensor([item["index"] for item in items])}
+        if items[0]["audio"].ndim == 2:
+            # Whole tracks as windows: all windows in one tensor, and which track each is of.
+            batch["audio"] = torch.cat([item["audio"] for item in items])
+            batch["window_owner"] = torch.cat(
+                [torch.full((len(item["audio"]),), row) for row, item in enumerate(items)]
+            )
+        else:
+            batch["audio"] = torch.stack([item["audio"] for item in items])
         if "caption" in items[0]:
             batch["caption"] = [item["caption"] for item in items]
             if tokenizer is not None:

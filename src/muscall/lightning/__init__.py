@@ -1,7 +1,8 @@
-"""Lightning glue: the training module, its schedule, callbacks and checkpoint loading."""
+"""Lightning glue: the training module, its schedule, and callbacks."""
 
+from muscall.lightning.best_checkpoint import BestCheckpoint
 from muscall.lightning.callbacks import RNGStateCallback
-from muscall.lightning.checkpoint import load_net
+from muscall.lightning.history import MetricsHistory
 from muscall.lightning.module import MusCALLModule
 
-__all__ = ["MusCALLModule", "RNGStateCallback", "load_net"]
+__all__ = ["BestCheckpoint", "MetricsHistory", "MusCALLModule", "RNGStateCallback"]

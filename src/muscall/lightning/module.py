@@ -8,8 +8,10 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
+from omegaconf import OmegaConf
 from torch import nn
 
+from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_audio_emb
 from muscall.lightning.schedule import warmup_cosine
 
@@ -28,6 +30,7 @@ class MusCALLModule(pl.LightningModule):
         loss: nn.Module | None = None,
         weighting=None,
         eval_chunk_size: int = 1024,
+        metadata: Mapping[str, Any] | None = None,
     ):
         super().__init__()
         self.net = net
@@ -36,19 +39,23 @@ class MusCALLModule(pl.LightningModule):
         self.optimizer_factory = optimizer
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
-        # Set by the train task: the network's config, saved in every checkpoint.
-        self.net_config: dict | None = None
-        self._val_outputs: dict[str, list[torch.Tensor]] = {"index": [], "audio_emb": []}
+        # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
+        # Plain data (Hydra hands it over as a DictConfig), so checkpoints load with weights_only.
+        self.metadata = OmegaConf.to_container(OmegaConf.create(dict(metadata or {})))
+        self._eval_outputs: dict[str, list[torch.Tensor]] = {"index": [], "audio_emb": []}
 
     def forward(self, audio: torch.Tensor, tokens: dict) -> tuple[torch.Tensor, ...]:
         return self.net(audio, tokens)
 
     def _step_loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         audio_emb, text_emb, logit_scale = self.net(batch["audio"], batch["tokens"])
+        return self._loss(batch, audio_emb, text_emb, logit_scale), audio_emb, logit_scale
+
+    def _loss(self, batch, audio_emb, text_emb, logit_scale) -> torch.Tensor:
         weights = None
         if self.weighting is not None:
             weights = self.weighting(batch["caption"]).to(audio_emb)
-        return self.loss_fn(audio_emb, text_emb, logit_scale, weights), audio_emb, logit_scale
+        return self.loss_fn(audio_emb, text_emb, logit_scale, weights)
 
     def training_step(self, batch: dict | None, batch_idx: int):
         if batch is None:  # every file of the batch was unusable; already reported
@@ -66,25 +73,22 @@ class MusCALLModule(pl.LightningModule):
     def validation_step(self, batch: dict | None, batch_idx: int) -> None:
         self._eval_step(batch, "val")
 
-    def test_step(self, batch: dict | None, batch_idx: int) -> None:
-        self._eval_step(batch, "test")
-
     def _eval_step(self, batch: dict | None, stage: str) -> None:
         if batch is None:
             return
-        loss, audio_emb, _ = self._step_loss(batch)
+        # The same embedding as every other evaluation path (whole tracks, eval mode).
+        audio_emb = embed_audio_batch(self.net, batch["audio"], batch.get("window_owner"))
+        text_emb = self.net.encode_text(batch["tokens"])
+        loss = self._loss(batch, audio_emb, text_emb, self.net.logit_scale.exp())
         self.log(f"{stage}/loss", loss, batch_size=audio_emb.shape[0])
-        self._val_outputs["index"].append(batch["index"].cpu())
-        self._val_outputs["audio_emb"].append(audio_emb.float().cpu())
+        self._eval_outputs["index"].append(batch["index"].cpu())
+        self._eval_outputs["audio_emb"].append(audio_emb.float().cpu())
 
     def on_validation_epoch_end(self) -> None:
         self._log_retrieval("val")
 
-    def on_test_epoch_end(self) -> None:
-        self._log_retrieval("test")
-
     def _log_retrieval(self, stage: str) -> None:
-        outputs, self._val_outputs = self._val_outputs, {"index": [], "audio_emb": []}
+        outputs, self._eval_outputs = self._eval_outputs, {"index": [], "audio_emb": []}
         if not outputs["index"] or self.trainer.sanity_checking:
             return
         tracks = self.trainer.datamodule.tracks(stage)
@@ -118,5 +122,5 @@ class MusCALLModule(pl.LightningModule):
         }
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        # Enough to rebuild the network from the checkpoint alone, whatever the current config.
-        checkpoint["muscall"] = {"net_config": self.net_config}
+        # Enough to rebuild and evaluate the network from the checkpoint alone.
+        checkpoint["muscall"] = self.metadata

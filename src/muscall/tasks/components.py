@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.loggers import WandbLogger
 
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.errors import MuscallError
-from muscall.lightning.checkpoint import load_net
 
 log = logging.getLogger(__name__)
 
@@ -59,31 +61,25 @@ def render_builtin(generate: DictConfig, overwrite: bool = False) -> dict:
 
 
 def build_datamodule(
-    cfg: DictConfig, tokenizer, sample_rate: int | None = None, zeroshot_sets: dict | None = None
+    data: DictConfig, tokenizer, zeroshot_sets: dict[str, str], run_dir: Path
 ) -> AudioCaptionDataModule:
-    """The DataModule of `cfg.data`; `sample_rate` (from a trained network) wins if given."""
-    data = cfg.data
-    rate = sample_rate or data.sample_rate
-    if sample_rate and sample_rate != data.sample_rate:
-        log.warning(
-            "data.sample_rate %s ignored: the network was trained at %s Hz",
-            data.sample_rate,
-            sample_rate,
-        )
+    """The DataModule of a `data` config; bad audio is listed in the run folder."""
     return AudioCaptionDataModule(
         root=data.root,
         name=data.name,
-        sample_rate=rate,
+        sample_rate=data.sample_rate,
         npy_sample_rate=data.npy_sample_rate,
         clip_seconds=data.clip_seconds,
         eval_clip_seconds=data.eval_clip_seconds,
+        eval_crop=data.eval_crop,
+        eval_hop_seconds=data.eval_hop_seconds,
         batch_size=data.batch_size,
         eval_batch_size=data.eval_batch_size,
         num_workers=data.num_workers,
         pin_memory=data.pin_memory,
-        zeroshot_sets=zeroshot_sets if zeroshot_sets is not None else dict(data.zeroshot_sets),
+        zeroshot_sets=zeroshot_sets,
         tokenizer=tokenizer,
-        bad_items_path=output_dir(cfg) / "bad_items.jsonl",
+        bad_items_path=run_dir / "bad_items.jsonl",
     )
 
 
@@ -93,10 +89,32 @@ def build_loggers(cfg: DictConfig) -> list:
         if name == "wandb":
             # Never block on a login prompt: offline unless the user turned it off.
             os.environ.setdefault("WANDB_MODE", "offline" if logger_cfg.offline else "online")
-        loggers.append(instantiate(logger_cfg))
+            loggers.append(instantiate(logger_cfg, **_wandb_identity(cfg, logger_cfg)))
+        else:
+            loggers.append(instantiate(logger_cfg))
     for logger in loggers:
         logger.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
     return loggers
+
+
+def _wandb_identity(cfg: DictConfig, logger_cfg: DictConfig) -> dict[str, str]:
+    """Group and name a wandb run: a sweep's jobs share the sweep's group, one run each."""
+    group, name = logger_cfg.get("group"), logger_cfg.get("name")
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        hydra = HydraConfig.get()
+        group = group or f"{cfg.task.name}/{Path(hydra.sweep.dir).name}"
+        name = name or f"job{hydra.job.num}: {hydra.job.override_dirname or 'defaults'}"
+    return {"group": group or cfg.task.name, "name": name}
+
+
+def finish_loggers(loggers: list, status: str) -> None:
+    """Close every logger; a wandb run is finished, so the next job of a sweep gets its own."""
+    for logger in loggers:
+        logger.finalize(status)
+        if isinstance(logger, WandbLogger):
+            import wandb
+
+            wandb.finish(exit_code=0 if status == "success" else 1)
 
 
 def build_trainer(cfg: DictConfig, loggers: list) -> pl.Trainer:
@@ -125,13 +143,11 @@ def zeroshot_sets(cfg: DictConfig) -> dict[str, str]:
     return sets
 
 
-def load_for_eval(cfg: DictConfig, task: str):
-    """The checkpoint's network on the evaluation device."""
+def require_checkpoint(cfg: DictConfig, task: str) -> str:
+    """`ckpt_path`, which an evaluation task cannot run without."""
     if not cfg.get("ckpt_path"):
         raise MuscallError(
             f"ckpt_path: task={task} needs a checkpoint, e.g. "
-            "ckpt_path=outputs/train/<date>/<time>/checkpoints/last.ckpt"
+            "ckpt_path=outputs/train/<date>/<time>/checkpoints/best-....ckpt"
         )
-    start_run(cfg)
-    device = eval_device(cfg)
-    return load_net(cfg.ckpt_path, device), device
+    return cfg.ckpt_path

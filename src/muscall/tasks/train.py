@@ -1,4 +1,4 @@
-"""task=train: fit, keep the best checkpoint by validation R@10, then test and zero-shot it."""
+"""task=train: fit, keep the best checkpoint, then evaluate it as task=retrieval/zeroshot would."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, open_dict
 
-from muscall.evaluate.zeroshot import evaluate_sets
+from muscall.checkpoint import checkpoint_metadata
 from muscall.report import format_table, write_metrics
-from muscall.tasks import components
+from muscall.tasks import components, evaluation
 
 log = logging.getLogger(__name__)
 
@@ -20,40 +20,63 @@ def run(cfg: DictConfig) -> dict[str, float]:
     components.ensure_builtin_dataset(cfg.data)
     out = components.start_run(cfg)
     module = _build_module(cfg)
-    datamodule = components.build_datamodule(
-        cfg, module.net.tokenizer, zeroshot_sets=components.zeroshot_sets(cfg)
-    )
+    sets = components.zeroshot_sets(cfg)
+    datamodule = components.build_datamodule(cfg.data, module.net.tokenizer, sets, out)
     if cfg.get("ckpt_path"):
         _resume_in_place(cfg)
     loggers = components.build_loggers(cfg)
-    trainer = components.build_trainer(cfg, loggers)
-    trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-
-    metrics = _fit_metrics(trainer)
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    if cfg.task.test_after_fit:
-        results = trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
-        metrics.update({k: float(v) for k, v in results[0].items()})
-    if cfg.task.zeroshot_after_fit and datamodule.zeroshot_paths:
-        zeroshot = evaluate_sets(module.net, datamodule, module.device, cfg.zeroshot.templates)
-        metrics.update(zeroshot)
+    try:
+        trainer = components.build_trainer(cfg, loggers)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics = _fit_metrics(trainer)
+        best = _selected_checkpoint(trainer, out)
+        after_fit = _evaluate_after_fit(cfg, best, sets, datamodule)
         for logger in loggers:
-            logger.log_metrics(zeroshot, step=trainer.global_step)
-    metrics["best_checkpoint"] = best
+            logger.log_metrics(after_fit, step=trainer.global_step)
+    except BaseException:
+        components.finish_loggers(loggers, "failed")
+        raise
+    components.finish_loggers(loggers, "success")
+    metrics.update(after_fit)
+    metrics["best_checkpoint"] = str(best)
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=train -> {out}"))
-    for logger in loggers:
-        logger.finalize("success")
     return metrics
 
 
 def _build_module(cfg: DictConfig):
     loss = instantiate(cfg.loss.criterion)
     weighting = instantiate(cfg.loss.weighting) if cfg.loss.get("weighting") else None
-    module = instantiate(cfg.model, loss=loss, weighting=weighting)
-    # So retrieval and zero-shot rebuild the network from the checkpoint alone.
-    module.net_config = OmegaConf.to_container(cfg.model.net, resolve=True)
-    return module
+    # The metadata makes every checkpoint loadable and evaluable from its path alone.
+    return instantiate(cfg.model, loss=loss, weighting=weighting, metadata=checkpoint_metadata(cfg))
+
+
+def _selected_checkpoint(trainer, out: Path) -> Path:
+    """The best checkpoint; without one (e.g. fast_dev_run), the final weights, saved now."""
+    callback = trainer.checkpoint_callback
+    if callback is not None and callback.best_model_path:
+        return Path(callback.best_model_path)
+    final = out / "checkpoints" / "final.ckpt"
+    log.warning("no best checkpoint was kept: evaluating the final weights, saved as %s", final)
+    trainer.save_checkpoint(final)
+    return final
+
+
+def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: dict, datamodule) -> dict:
+    """Test retrieval and zero-shot metrics of the selected checkpoint, by the tasks' code."""
+    test = cfg.task.test_after_fit and datamodule.has_split("test")
+    if cfg.task.test_after_fit and not test:
+        log.warning("no test split in %s: test metrics skipped", datamodule.root)
+    sets = sets if cfg.task.zeroshot_after_fit else {}
+    if not test and not sets:
+        return {}
+    opened = evaluation.open_checkpoint(cfg, best, sets)
+    metrics = {}
+    if test:
+        metrics.update({f"test/{k}": v for k, v in evaluation.retrieval(opened, "test").items()})
+    if sets:
+        metrics.update(evaluation.zeroshot(opened))
+    return metrics
 
 
 def _resume_in_place(cfg: DictConfig) -> None:
@@ -65,7 +88,7 @@ def _resume_in_place(cfg: DictConfig) -> None:
     folder = str(Path(cfg.ckpt_path).expanduser().resolve().parent)
     with open_dict(cfg):
         for callback in (cfg.get("callbacks") or {}).values():
-            if callback.get("_target_", "").endswith("ModelCheckpoint"):
+            if "Checkpoint" in callback.get("_target_", ""):
                 callback.dirpath = folder
 
 

@@ -1,0 +1,99 @@
+"""The checkpoint format: weights plus everything needed to use them, read back safely.
+
+A training checkpoint carries, under the key "muscall", the network config as YAML text (to
+rebuild the DualEncoder), the audio preprocessing it was trained and evaluated with, the zero-shot
+prompt templates, this format's version and the project version. Evaluation uses these
+values unless the command line names others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from muscall.errors import MuscallError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# The data.* keys that decide what audio the network sees; they travel with the weights.
+PREPROCESSING_KEYS = (
+    "sample_rate",
+    "clip_seconds",
+    "eval_crop",
+    "eval_clip_seconds",
+    "eval_hop_seconds",
+)
+
+
+@dataclass
+class Checkpoint:
+    """A trained network in eval mode and the settings it was trained with."""
+
+    path: Path
+    net: torch.nn.Module
+    preprocessing: dict | None
+    zeroshot_templates: list[str] | None
+    format_version: int
+    muscall_version: str | None
+
+
+def project_version() -> str:
+    try:
+        return version("muscall")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def checkpoint_metadata(cfg: DictConfig) -> dict:
+    """What `MusCALLModule` writes under "muscall" in every checkpoint of a run of `cfg`."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "muscall_version": project_version(),
+        # YAML text, not a mapping: Hydra would build a network from a mapping with a _target_
+        # wherever the metadata is passed through instantiate.
+        "net_config": OmegaConf.to_yaml(cfg.model.net, resolve=True),
+        "preprocessing": {key: cfg.data.get(key) for key in PREPROCESSING_KEYS},
+        "zeroshot_templates": list(cfg.zeroshot.templates),
+    }
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Rebuild the network of a training checkpoint (tensors and plain data only: no pickle)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise MuscallError(f"{path}: checkpoint not found (set ckpt_path)")
+    try:
+        saved = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # noqa: BLE001 - torch raises several types for bad files
+        raise MuscallError(f"{path}: not a readable checkpoint ({error})") from error
+    meta = saved.get("muscall") if isinstance(saved, dict) else None
+    if not meta or meta.get("net_config") is None:
+        raise MuscallError(f"{path}: not a muscall training checkpoint (no network config)")
+    found = meta.get("format_version", 0)
+    if found > FORMAT_VERSION:
+        raise MuscallError(
+            f"{path}: checkpoint format {found} is newer than this muscall "
+            f"({project_version()}, format {FORMAT_VERSION}); upgrade muscall to read it"
+        )
+    if found < 1:
+        log.warning("%s: written before checkpoint format 1: preprocessing from the config", path)
+    net_config = meta["net_config"]
+    net = instantiate(OmegaConf.create(net_config) if isinstance(net_config, str) else net_config)
+    prefix = "net."
+    state = {k[len(prefix) :]: v for k, v in saved["state_dict"].items() if k.startswith(prefix)}
+    net.load_state_dict(state)
+    return Checkpoint(
+        path=path,
+        net=net.to(map_location).eval(),
+        preprocessing=meta.get("preprocessing"),
+        zeroshot_templates=meta.get("zeroshot_templates"),
+        format_version=found,
+        muscall_version=meta.get("muscall_version"),
+    )

@@ -1,0 +1,100 @@
+"""Evaluating a checkpoint: the one path behind task=retrieval, task=zeroshot and the test
+and zero-shot metrics printed after training, so a checkpoint gets the same numbers by each.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from muscall.checkpoint import Checkpoint, load_checkpoint
+from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.errors import MuscallError
+from muscall.evaluate.embed import embed_audio, evaluating
+from muscall.evaluate.retrieval import retrieval_from_audio_emb
+from muscall.evaluate.zeroshot import evaluate_sets
+from muscall.tasks import components
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evaluation:
+    """A checkpoint's network and the data it is evaluated on, with its own preprocessing."""
+
+    checkpoint: Checkpoint
+    device: torch.device
+    datamodule: AudioCaptionDataModule
+    templates: list[str]
+
+    @property
+    def net(self):
+        return self.checkpoint.net
+
+
+def open_checkpoint(cfg: DictConfig, ckpt_path: str | Path, zeroshot_sets: dict) -> Evaluation:
+    """Load a checkpoint and build the data as it was preprocessed in training."""
+    device = components.eval_device(cfg)
+    checkpoint = load_checkpoint(ckpt_path, device)
+    given = command_line_keys()
+    data = with_checkpoint_preprocessing(cfg.data, checkpoint.preprocessing, given)
+    templates = list(cfg.zeroshot.templates)
+    if checkpoint.zeroshot_templates and "zeroshot.templates" not in given:
+        templates = list(checkpoint.zeroshot_templates)
+    datamodule = components.build_datamodule(
+        data, checkpoint.net.tokenizer, zeroshot_sets, components.output_dir(cfg)
+    )
+    return Evaluation(checkpoint, device, datamodule, templates)
+
+
+def retrieval(evaluation: Evaluation, split: str) -> dict[str, float]:
+    """Text-to-audio and audio-to-text retrieval on every caption of a split."""
+    net, datamodule = evaluation.net, evaluation.datamodule
+    with evaluating(net):
+        indices, audio_emb = embed_audio(net, datamodule.pairs_loader(split), evaluation.device)
+        if len(indices) == 0:
+            raise MuscallError(
+                f"data.root={datamodule.root}: no audio of split {split!r} could be read"
+            )
+        return retrieval_from_audio_emb(net, datamodule.tracks(split), indices, audio_emb)
+
+
+def zeroshot(evaluation: Evaluation) -> dict[str, float]:
+    """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`."""
+    with evaluating(evaluation.net):
+        return evaluate_sets(
+            evaluation.net, evaluation.datamodule, evaluation.device, evaluation.templates
+        )
+
+
+def with_checkpoint_preprocessing(
+    data: DictConfig, saved: dict | None, given: set[str]
+) -> DictConfig:
+    """`data` with the checkpoint's preprocessing, except keys given on the command line."""
+    data = OmegaConf.create(OmegaConf.to_container(data, resolve=True))
+    with open_dict(data):
+        for key, value in (saved or {}).items():
+            current = data.get(key)
+            if f"data.{key}" not in given or current == value:
+                data[key] = value
+            elif key == "sample_rate":
+                log.warning("data.sample_rate=%s ignored: the network takes %s Hz", current, value)
+                data[key] = value
+            else:
+                log.warning(
+                    "data.%s=%s from the command line (checkpoint: %s)", key, current, value
+                )
+    return data
+
+
+def command_line_keys() -> set[str]:
+    """Config keys the user set on the command line (none outside a Hydra run, e.g. tests)."""
+    if not HydraConfig.initialized():
+        return set()
+    overrides = HydraConfig.get().overrides.task
+    return {override.split("=", 1)[0].lstrip("+~") for override in overrides}
