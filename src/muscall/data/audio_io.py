@@ -29,6 +29,8 @@ def probe(path: Path, npy_sample_rate: int) -> AudioSource:
     """Open `path` cheaply (header or memory map) and report its length and rate."""
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: audio file is empty (0 bytes)")
     try:
         if path.suffix.lower() == ".npy":
             array = np.load(path, mmap_mode="r")

@@ -47,7 +47,7 @@ def summary(report: dict, path: Path) -> str:
     lines = [f"{report['dataset']} prepared in {report['target']}"]
     for split, count in report.get("splits", {}).items():
         lines.append(f"  {split}: {count} items")
-    for key in ("converted", "reused", "missing"):
+    for key in ("converted", "reused", "missing", "uncaptioned"):
         if key in report:
             value = report[key]
             lines.append(f"  {key}: {len(value) if isinstance(value, list | dict) else value}")
@@ -58,5 +58,10 @@ def summary(report: dict, path: Path) -> str:
             lines.append(f"    {item_id}: {why['error']}")
         if len(failed) > SHOWN_FAILURES:
             lines.append(f"    ... and {len(failed) - SHOWN_FAILURES} more")
+    bad_rows = report.get("bad_rows", [])
+    if bad_rows:
+        lines.append(f"  skipped {len(bad_rows)} bad row(s) of the index file:")
+        for row in bad_rows[:SHOWN_FAILURES]:
+            lines.append(f"    {row['file']} row {row['row']}: {row['error']}")
     lines.append(f"  full report: {path}")
     return "\n".join(lines)

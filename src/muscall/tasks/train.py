@@ -9,6 +9,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from muscall.checkpoint import checkpoint_metadata
+from muscall.data.leakage import warn_on_leakage
 from muscall.report import format_table, write_metrics
 from muscall.tasks import components, evaluation
 
@@ -22,6 +23,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     module = _build_module(cfg)
     sets = components.zeroshot_sets(cfg)
     datamodule = components.build_datamodule(cfg.data, module.net.tokenizer, sets, out)
+    if cfg.task.check_leakage:
+        warn_on_leakage(datamodule)
     if cfg.get("ckpt_path"):
         _resume_in_place(cfg)
     loggers = components.build_loggers(cfg)
