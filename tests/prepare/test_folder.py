@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 from muscall.config import CONFIG_DIR
 from muscall.errors import DatasetError, MuscallError
 from muscall.prepare import folder
+from muscall.prepare.convert import Decoder
 from muscall.prepare.folder import hashed_split
 from muscall.tasks import prepare
 
@@ -82,7 +83,7 @@ def prepared(csv_source):
 def _prepare_directly(source, target, **options):
     """The dataset's prepare function without the task: errors are raised before any work."""
     config = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "dataset" / "folder.yaml"), options)
-    return folder.prepare(source, target, config, 16000, 0, False)
+    return folder.prepare(source, config, Decoder(target, 16000, 0, False))
 
 
 def _split(target, split, name="mine"):

@@ -11,6 +11,7 @@ from torchaudio.datasets import gtzan as gtzan_lists
 from muscall.config import CONFIG_DIR
 from muscall.errors import MuscallError
 from muscall.prepare import gtzan
+from muscall.prepare.convert import Decoder
 from muscall.prepare.gtzan import GENRES, LABELS, TEMPLATES
 from muscall.tasks import prepare
 
@@ -174,7 +175,7 @@ def _tone():
 def _prepare_directly(source, target, **options):
     """The dataset's prepare function without the task: errors are raised before any work."""
     config = OmegaConf.merge(OmegaConf.load(CONFIG_DIR / "dataset" / "gtzan.yaml"), options)
-    return gtzan.prepare(source, target, config, 16000, 0, False)
+    return gtzan.prepare(source, config, Decoder(target, 16000, 0, False))
 
 
 def test_a_folder_without_genres_is_refused_by_name(tmp_path):

@@ -122,6 +122,19 @@ def convert_all(
     return report
 
 
+@dataclass(frozen=True)
+class Decoder:
+    """The decoding settings of one prepare run; a dataset module calls it with its jobs."""
+
+    target: Path
+    sample_rate: int = 16000
+    workers: int | None = None
+    progress: bool = True
+
+    def __call__(self, jobs: Iterable[AudioJob]) -> ConvertReport:
+        return convert_all(jobs, self.target, self.sample_rate, self.workers, self.progress)
+
+
 def _one_thread(_: int) -> None:
     # Parallelism comes from the processes; a thread pool in each would oversubscribe.
     torch.set_num_threads(1)

@@ -18,7 +18,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from muscall.errors import DatasetError, MuscallError
-from muscall.prepare.convert import AUDIO_EXTENSIONS, AudioJob, convert_all
+from muscall.prepare.convert import AUDIO_EXTENSIONS, AudioJob, Decoder
 from muscall.prepare.paths import inside
 from muscall.prepare.writers import write_split
 
@@ -52,15 +52,9 @@ class BadRow(Exception):
     """A row that is skipped and reported; the run goes on."""
 
 
-def prepare(
-    source: Path,
-    target: Path,
-    options: DictConfig,
-    sample_rate: int,
-    workers: int | None,
-    progress: bool,
-) -> dict:
+def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
     """Decode every captioned file and write `<name>_{train,val,test}.json`."""
+    target = decoder.target
     name = check_name(options.name)
     check_fractions(options.val_fraction, options.test_fraction)
     captions_file = find_captions_file(source, options.captions)
@@ -71,7 +65,7 @@ def prepare(
         )
     present = [track for track in tracks if track.path.is_file()]
     jobs = [AudioJob(track.audio_id, track.path, track.dest) for track in present]
-    done = convert_all(jobs, target, sample_rate, workers, progress)
+    done = decoder(jobs)
     counts, captions = write_splits(target, name, [t for t in present if t.audio_id in done.ok])
     return {
         "captions_file": str(captions_file),

@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from torchaudio.datasets import gtzan
 
 from muscall.errors import MuscallError
-from muscall.prepare.convert import AudioJob, convert_all
+from muscall.prepare.convert import AudioJob, Decoder
 from muscall.prepare.writers import write_labelled_set
 
 log = logging.getLogger(__name__)
@@ -32,15 +32,9 @@ LAYOUTS = ("genres_original", "Data/genres_original", "genres", ".")
 SUFFIXES = (".wav", ".au")
 
 
-def prepare(
-    source: Path,
-    target: Path,
-    options: DictConfig,
-    sample_rate: int,
-    workers: int | None,
-    progress: bool,
-) -> dict:
+def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
     """Decode the listed tracks and write `zeroshot/<split>.json` classification sets."""
+    target = decoder.target
     genres_dir = find_genres_dir(source)
     splits = split_lists(options.split)
     found = {track: find_track(genres_dir, track) for names in splits.values() for track in names}
@@ -52,7 +46,7 @@ def prepare(
         raise MuscallError(f"source={source}: none of GTZAN's listed tracks found in {genres_dir}")
     if missing:
         log.warning("%d listed GTZAN track(s) not found in %s", len(missing), genres_dir)
-    done = convert_all(jobs, target, sample_rate, workers, progress)
+    done = decoder(jobs)
     dests = {job.item_id: job.dest for job in jobs}
     counts = {}
     for split, names in splits.items():

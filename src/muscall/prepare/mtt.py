@@ -17,7 +17,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from muscall.errors import DatasetError
-from muscall.prepare.convert import AudioJob, convert_all
+from muscall.prepare.convert import AudioJob, Decoder
 from muscall.prepare.mtt_annotations import (
     ANNOTATIONS,
     WON_TAGS,
@@ -47,21 +47,15 @@ class SplitPlan:
     not_annotated: list[str] | None = None  # split-file paths that no annotation row has
 
 
-def prepare(
-    source: Path,
-    target: Path,
-    options: DictConfig,
-    sample_rate: int,
-    workers: int | None,
-    progress: bool,
-) -> dict:
+def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
     """Decode the clips of every split and write zeroshot/{split}.json and mtt_{split}.json."""
+    target = decoder.target
     tag_names, clips = read_annotations(source)
     plan = _plan_splits(source, clips, options)
     tags = _choose_tags(tag_names, clips, options, plan.won_tags)
     chosen, dropped = _tagged_clips(clips, plan.split_of, tags)
     jobs, missing = _audio_jobs(clip for split in SPLITS for clip, _ in chosen[split])
-    done = convert_all(jobs, target, sample_rate, workers, progress)
+    done = decoder(jobs)
     counts, ok = {}, done.ok
     for split in SPLITS:
         usable = [(clip, labels) for clip, labels in chosen[split] if clip.clip_id in ok]

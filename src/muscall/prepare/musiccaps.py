@@ -7,7 +7,6 @@ many videos are gone, so a listed clip without a file is counted as missing, nev
 from __future__ import annotations
 
 import ast
-import csv
 import hashlib
 import logging
 import os
@@ -21,7 +20,8 @@ import soundfile as sf
 from omegaconf import DictConfig
 
 from muscall.errors import AudioError, DatasetError, MuscallError
-from muscall.prepare.convert import AudioJob, ConvertReport, convert_all
+from muscall.prepare.convert import AudioJob, ConvertReport, Decoder
+from muscall.prepare.tables import read_csv_rows
 from muscall.prepare.writers import write_split
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,9 @@ class Clip:
     is_eval: bool
 
 
-def prepare(
-    source: Path,
-    target: Path,
-    options: DictConfig,
-    sample_rate: int,
-    workers: int | None,
-    progress: bool,
-) -> dict:
+def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
     """Decode the fetched clips to FLAC and write `<name>_{train,val,test}.json` in `target`."""
+    target = decoder.target
     if not 0.0 <= options.val_fraction < 1.0:
         raise MuscallError(f"dataset.val_fraction={options.val_fraction}: must be in [0, 1)")
     ours = target / "audio"  # the decoded clips: never read back as fetched ones
@@ -65,7 +59,7 @@ def prepare(
     files, duplicates = find_clip_files(_audio_root(source, options.audio_dir), wanted, ours)
     found = [clip for clip in clips if clip.ytid in files]
     jobs = [AudioJob(c.ytid, files[c.ytid], f"audio/{c.ytid}.flac") for c in found]
-    report = convert_all(jobs, target, sample_rate, workers, progress)
+    report = decoder(jobs)
     cut = cut_whole_videos(found, files, target, report)
     written = [clip for clip in found if clip.ytid in report.ok]
     splits = write_splits(target, options, written)
@@ -88,15 +82,7 @@ def read_csv(path: Path) -> list[Clip]:
             f"{path}: not found; source= must be the folder holding {CSV_NAME} "
             "(from Kaggle googleai/musiccaps or Hugging Face google/MusicCaps)"
         )
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as file:
-            reader = csv.DictReader(file)
-            absent = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-            if absent:
-                raise DatasetError(f"{path}: no column(s) {', '.join(absent)}; is it {CSV_NAME}?")
-            rows = list(reader)
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise DatasetError(f"{path}: not a readable CSV ({error})") from error
+    rows = read_csv_rows(path, COLUMNS)
     clips, rows_of = [], {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         clip = _clip(row, f"{path.name} row {number}")

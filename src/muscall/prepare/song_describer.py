@@ -6,7 +6,6 @@ paper evaluate); `full` holds every caption. Each track appears once, with all i
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from dataclasses import dataclass, field
@@ -15,8 +14,9 @@ from pathlib import Path, PurePosixPath
 from omegaconf import DictConfig
 
 from muscall.errors import DatasetError
-from muscall.prepare.convert import AudioJob, convert_all
+from muscall.prepare.convert import AudioJob, Decoder
 from muscall.prepare.paths import inside
+from muscall.prepare.tables import read_csv_rows
 from muscall.prepare.writers import write_split
 
 log = logging.getLogger(__name__)
@@ -38,19 +38,13 @@ class Track:
     captions: list[tuple[str, bool]] = field(default_factory=list)
 
 
-def prepare(
-    source: Path,
-    target: Path,
-    options: DictConfig,
-    sample_rate: int,
-    workers: int | None,
-    progress: bool,
-) -> dict:
+def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
     """Decode every track to FLAC and write `<name>_test.json` and `<name>_full.json`."""
+    target = decoder.target
     tracks = read_csv(source / CSV_NAME)
     files = {t.track_id: audio_file(source, t.path, t.where) for t in tracks.values()}
     jobs = [AudioJob(tid, path, f"audio/{tid}.flac") for tid, path in files.items() if path]
-    report = convert_all(jobs, target, sample_rate, workers, progress)
+    report = decoder(jobs)
     written = [track for track in tracks.values() if track.track_id in report.ok]
     splits, captions = {}, {}
     for split, valid_only in SPLITS.items():
@@ -79,15 +73,7 @@ def read_csv(path: Path) -> dict[str, Track]:
             f"{path}: not found; source= must be the folder holding {CSV_NAME} and audio/ "
             "(from Zenodo record 10072001)"
         )
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as file:
-            reader = csv.DictReader(file)
-            absent = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-            if absent:
-                raise DatasetError(f"{path}: no column(s) {', '.join(absent)}; is it {CSV_NAME}?")
-            rows = list(reader)
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise DatasetError(f"{path}: not a readable CSV ({error})") from error
+    rows = read_csv_rows(path, COLUMNS)
     tracks: dict[str, Track] = {}
     for number, row in enumerate(rows, start=2):  # row 1 is the header
         where = f"{CSV_NAME} row {number}"

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from muscall.config import CONFIG_DIR
 from muscall.errors import MuscallError
+from muscall.prepare.convert import Decoder
 from muscall.prepare.writers import write_report
 from muscall.tasks import components
 
@@ -27,14 +28,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
         raise MuscallError(f"source={cfg.source}: folder not found (the dataset as downloaded)")
     target = Path(cfg.target or Path(cfg.paths.data_dir) / cfg.dataset.name).expanduser().resolve()
     components.start_run(cfg)
-    report = get_method(cfg.dataset.prepare)(
-        source=source,
-        target=target,
-        options=cfg.dataset,
-        sample_rate=cfg.task.sample_rate,
-        workers=cfg.task.workers,
-        progress=cfg.task.progress,
-    )
+    decoder = Decoder(target, cfg.task.sample_rate, cfg.task.workers, cfg.task.progress)
+    report = get_method(cfg.dataset.prepare)(source, cfg.dataset, decoder)
     report = {"dataset": cfg.dataset.name, "source": str(source), "target": str(target), **report}
     path = write_report(target, report)
     print(summary(report, path))
