@@ -19,13 +19,15 @@ from torch.utils.data import DataLoader
 @contextlib.contextmanager
 def evaluating(net: nn.Module):
     """Eval mode and inference mode for the block; the caller's mode is restored after."""
-    was_training = net.training
+    # Each submodule's own mode: a caller may keep some in eval (a frozen encoder, say).
+    modes = {module: module.training for module in net.modules()}
     net.eval()
     try:
         with torch.inference_mode():
             yield net
     finally:
-        net.train(was_training)
+        for module, training in modes.items():
+            module.training = training
 
 
 def embed_audio_batch(

@@ -40,9 +40,10 @@ class BestCheckpoint(ModelCheckpoint):
         return trainer.strategy.reduce_boolean_decision(equal and bool(better))
 
     def _update_best_and_save(self, current, trainer, monitor_candidates) -> None:
-        super()._update_best_and_save(current, trainer, monitor_candidates)
+        # Before saving: the checkpoint written below must carry its own tie score.
         tie = monitor_candidates.get(self.tie_breaker) if self.tie_breaker else None
         self.best_tie_score = None if tie is None else tie.detach().cpu().clone()
+        super()._update_best_and_save(current, trainer, monitor_candidates)
 
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "best_tie_score": self.best_tie_score}

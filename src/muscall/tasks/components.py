@@ -102,7 +102,8 @@ def _wandb_identity(cfg: DictConfig, logger_cfg: DictConfig) -> dict[str, str]:
     group, name = logger_cfg.get("group"), logger_cfg.get("name")
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         hydra = HydraConfig.get()
-        group = group or f"{cfg.task.name}/{Path(hydra.sweep.dir).name}"
+        # The sweep folder's date and time: two sweeps never share a group.
+        group = group or "/".join([cfg.task.name, *Path(hydra.sweep.dir).parts[-2:]])
         name = name or f"job{hydra.job.num}: {hydra.job.override_dirname or 'defaults'}"
     return {"group": group or cfg.task.name, "name": name}
 
