@@ -26,10 +26,28 @@ def pytest_collection_modifyitems(config, items):
 
 
 WORDS = ("low", "middle", "high", "bright", "dark", "soft")
+# One word (and pitch) per track of a 24-track split: retrieval that is neither saturated nor
+# tied, so a metric can move and a wrong evaluation path shows in the numbers.
+MANY_WORDS = (
+    *WORDS,
+    *("warm", "cold", "sharp", "round", "thin", "deep", "hollow", "airy", "glassy", "muddy"),
+    *("clean", "dusty", "shiny", "plain", "sweet", "harsh", "gentle", "heavy"),
+)
 
 
-def write_tiny_dataset(root, counts=(12, 4, 4), seconds=1.5, sample_rate=16000, name="tiny"):
-    """A seed-layout dataset of tones: each clip's pitch is named in its caption."""
+def write_tiny_dataset(
+    root,
+    counts=(12, 4, 4),
+    seconds=1.5,
+    sample_rate=16000,
+    name="tiny",
+    words=WORDS,
+    semitones=6,
+):
+    """A seed-layout dataset of tones: each clip's pitch is named in its caption.
+
+    Clip i gets word i mod len(words), pitched `semitones` above the previous word's.
+    """
     import json
 
     import numpy as np
@@ -41,8 +59,8 @@ def write_tiny_dataset(root, counts=(12, 4, 4), seconds=1.5, sample_rate=16000, 
     for split, count in zip(("train", "val", "test"), counts, strict=True):
         entries = []
         for _ in range(count):
-            word = WORDS[clip % len(WORDS)]
-            freq = 110.0 * 2 ** (WORDS.index(word) / 2)
+            word = words[clip % len(words)]
+            freq = 110.0 * 2 ** (words.index(word) * semitones / 12)
             wave = (0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
             path = f"audio/clip{clip:03d}.npy"
             np.save(root / path, wave)
@@ -57,3 +75,68 @@ def write_tiny_dataset(root, counts=(12, 4, 4), seconds=1.5, sample_rate=16000, 
 @pytest.fixture
 def tiny_dataset(tmp_path):
     return write_tiny_dataset(tmp_path / "tiny")
+
+
+def write_word_set(dataset, split="test", name="words"):
+    """A labelled zero-shot set of a split's clips: the classes are the caption words."""
+    import json
+
+    entries = json.loads((dataset / f"tiny_{split}.json").read_text())
+    items = [
+        {"audio_path": f"../{e['audio_path']}", "label": e["caption"].split()[1]} for e in entries
+    ]
+    (dataset / "sets").mkdir(exist_ok=True)
+    path = dataset / "sets" / f"{name}.json"
+    path.write_text(json.dumps({"type": "classification", "items": items}))
+    return path
+
+
+# Not the config's default templates: evaluating the checkpoint must find these in it.
+SMALL_RUN_TEMPLATES = ["a {} tone", "{} sound"]
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """One 3-epoch training run shared by every test that inspects a finished run.
+
+    24/24/24 tracks of 24 distinct words, so validation and test retrieval are neither
+    saturated nor tied; non-default preprocessing (1 s clips, whole-track windows 0.25 s
+    apart) and prompt templates, which evaluating the checkpoint must take from it.
+    Returns a dict: out, metrics, data, set_file, overrides. Tests must not write into it.
+    """
+    from muscall.tasks import train
+
+    from .tasks.conftest import compose_cfg
+
+    data = write_tiny_dataset(
+        tmp_path_factory.mktemp("small_data") / "tiny",
+        counts=(24, 24, 24),
+        words=MANY_WORDS,
+        semitones=3,
+    )
+    set_file = write_word_set(data)
+    templates = ",".join(f"'{t}'" for t in SMALL_RUN_TEMPLATES)
+    overrides = [
+        "model=tiny",
+        "trainer=cpu",
+        "data=folder",
+        f"data.root={data}",
+        "data.clip_seconds=1.0",
+        "data.eval_hop_seconds=0.25",
+        "data.batch_size=8",
+        "data.num_workers=0",
+        f"+data.zeroshot_sets.words={set_file}",
+        f"zeroshot.templates=[{templates}]",
+        "trainer.max_epochs=3",
+        "trainer.enable_progress_bar=false",
+        "seed=0",
+    ]
+    out = tmp_path_factory.mktemp("small_run")
+    metrics = train.run(compose_cfg(out, overrides))
+    return {
+        "out": out,
+        "metrics": metrics,
+        "data": data,
+        "set_file": set_file,
+        "overrides": overrides,
+    }

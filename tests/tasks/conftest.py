@@ -1,12 +1,11 @@
-import json
-
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import open_dict
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import OmegaConf, open_dict
 
 from muscall.config import CONFIG_DIR, register_resolvers
 
-from ..conftest import write_tiny_dataset
+from ..conftest import write_tiny_dataset, write_word_set
 
 register_resolvers()
 
@@ -19,6 +18,28 @@ def compose_cfg(output_dir, overrides=()):
     return cfg
 
 
+@pytest.fixture
+def compose_command_line():
+    """compose_cfg as `python src/run.py <overrides>` sees it: HydraConfig set, cleared after.
+
+    `hydra` sets `hydra.*` values first, e.g. {"mode": "MULTIRUN", "sweep.dir": ...}.
+    """
+
+    def compose_with_hydra(output_dir, overrides=(), hydra=None):
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+        for key, value in (hydra or {}).items():
+            OmegaConf.update(cfg, f"hydra.{key}", value, merge=False)
+        HydraConfig.instance().set_config(cfg)
+        with open_dict(cfg):
+            del cfg["hydra"]  # as Hydra hands it to the task function
+            cfg.paths.output_dir = str(output_dir)
+        return cfg
+
+    yield compose_with_hydra
+    HydraConfig.instance().cfg = None
+
+
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
     """One tiny dataset for the module: training on it is the slow part of these tests."""
@@ -28,14 +49,7 @@ def tiny_dataset(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_set_file(tiny_dataset):
     """A labelled set of the tiny dataset's test clips: classes are the caption words."""
-    entries = json.loads((tiny_dataset / "tiny_test.json").read_text())
-    items = [
-        {"audio_path": f"../{e['audio_path']}", "label": e["caption"].split()[1]} for e in entries
-    ]
-    (tiny_dataset / "sets").mkdir()
-    path = tiny_dataset / "sets" / "words.json"
-    path.write_text(json.dumps({"type": "classification", "items": items}))
-    return path
+    return write_word_set(tiny_dataset)
 
 
 @pytest.fixture(scope="module")

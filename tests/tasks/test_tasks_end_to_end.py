@@ -4,10 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from muscall.errors import MuscallError
-from muscall.tasks import retrieval, train, zeroshot
+from muscall.losses import ContentAwareWeighting
+from muscall.tasks import components, retrieval, train, zeroshot
 
 from .conftest import compose_cfg
 
@@ -66,18 +68,51 @@ def test_retrieval_and_zeroshot_from_the_checkpoint_alone(
     assert json.loads((tmp_path / "z" / "metrics.json").read_text()) == pytest.approx(zs)
 
 
-def test_resume_continues_with_optimizer_and_scheduler_state(tmp_path, trained, train_overrides):
+class BestAtTrainStart(pl.Callback):
+    """What the best-checkpoint callback holds once a resumed fit has restored it."""
+
+    def on_train_start(self, trainer, pl_module):
+        callback = trainer.checkpoint_callback
+        self.path = callback.best_model_path
+        self.score = callback.best_model_score
+        self.tie_score = callback.best_tie_score
+
+
+def test_resume_continues_with_optimizer_and_scheduler_state(
+    tmp_path, trained, train_overrides, monkeypatch
+):
     out, first = trained
+    first_runs = list((out / "wandb").glob("offline-run-*"))
     last = out / "checkpoints" / "last.ckpt"
-    state = torch.load(last, weights_only=False)
+    state = torch.load(last, weights_only=True)
     assert state["optimizer_states"] and state["lr_schedulers"]
     assert state["global_step"] == 6
+    saved_best = next(v for k, v in state["callbacks"].items() if k.startswith("BestCheckpoint"))
+
+    probe = BestAtTrainStart()
+    build_trainer = components.build_trainer
+
+    def with_probe(cfg, loggers):
+        trainer = build_trainer(cfg, loggers)
+        trainer.callbacks.append(probe)
+        return trainer
+
+    monkeypatch.setattr(components, "build_trainer", with_probe)
     more = train_overrides + ["trainer.max_epochs=3", f"ckpt_path={last}"]
-    metrics = train.run(compose_cfg(tmp_path / "resumed", more))
+    resumed = tmp_path / "resumed"
+    metrics = train.run(compose_cfg(resumed, more))
     assert metrics["steps"] == 9  # 3 more steps, not 9 from scratch
-    # Checkpoints continue beside the resumed one, and the best score survived the restart.
+    # The best checkpoint, its score and its tie-breaker came back before training went on
+    # (R@10 is 100 at every epoch of 4 val tracks: only the restored state can show this).
+    assert probe.path == first["best_checkpoint"]
+    assert float(probe.score) == pytest.approx(first["val/text_to_audio_R@10"])
+    assert probe.tie_score is not None
+    assert float(probe.tie_score) == pytest.approx(float(saved_best["best_tie_score"]))
+    # Checkpoints continue beside the resumed one.
     assert Path(metrics["best_checkpoint"]).parent == last.parent
-    assert metrics["val/text_to_audio_R@10"] >= first["val/text_to_audio_R@10"]
+    # The resumed job is a wandb run of its own, not a continuation of the first one.
+    (resumed_run,) = (resumed / "wandb").glob("offline-run-*")
+    assert resumed_run.name.rsplit("-", 1)[1] != first_runs[0].name.rsplit("-", 1)[1]
 
 
 def test_eval_tasks_need_a_checkpoint(tmp_path, tiny_dataset):
@@ -86,8 +121,17 @@ def test_eval_tasks_need_a_checkpoint(tmp_path, tiny_dataset):
         retrieval.run(cfg)
 
 
-def test_weighted_loss_smoke_run(tmp_path, tiny_dataset):
+def test_weighted_loss_smoke_run(tmp_path, tiny_dataset, monkeypatch):
     # debug=fast: one batch of train, val and test, with MusCALL's content-aware weighting.
+    batches = []
+    weigh = ContentAwareWeighting.__call__
+
+    def recording(self, captions, device=None):
+        weights = weigh(self, captions, device)
+        batches.append((list(captions), weights))
+        return weights
+
+    monkeypatch.setattr(ContentAwareWeighting, "__call__", recording)
     overrides = [
         "model=tiny",
         "data=folder",
@@ -102,3 +146,8 @@ def test_weighted_loss_smoke_run(tmp_path, tiny_dataset):
     metrics = train.run(compose_cfg(tmp_path, overrides))
     assert metrics["steps"] == 1
     assert 0.0 <= metrics["test/text_to_audio_R@10"] <= 100.0
+    # The weighting saw the training batch (and the validation batch): it was not dropped.
+    assert batches, "loss=weighted never called its weighting"
+    captions, weights = batches[0]
+    assert len(captions) == 4 and weights.shape == (4,)
+    assert weights.mean().item() == pytest.approx(1.0)
