@@ -1,4 +1,4 @@
-"""The LightningDataModule: caption pairs for train/val/test and the zero-shot sets."""
+"""The LightningDataModule: caption pairs for train/val/test, evaluation loaders for labelled sets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from muscall.data.captions import CaptionedAudio, find_name, read_split, split_path
+from muscall.data.builtin import ensure_builtin_dataset
+from muscall.data.captions import SPLITS, CaptionedAudio, find_name, read_split, split_path
 from muscall.data.datasets import (
     AudioCaptionDataset,
     BadItemLog,
@@ -17,14 +18,14 @@ from muscall.data.datasets import (
     LabelledAudioDataset,
     collate_pairs,
 )
-from muscall.data.labelled import LabelledSet, read_labelled_set
+from muscall.data.labelled import LabelledSet
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
 
 
 class AudioCaptionDataModule(pl.LightningDataModule):
-    """Serves a dataset in the seed's layout and any number of labelled zero-shot sets."""
+    """Serves a dataset in MusCALL's layout, and evaluation loaders for labelled sets."""
 
     def __init__(
         self,
@@ -40,18 +41,26 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         eval_batch_size: int,
         num_workers: int,
         pin_memory: bool = False,
-        zeroshot_sets: Mapping[str, str] | None = None,
         tokenizer: Callable | None = None,
         bad_items_path: str | Path | None = None,
+        zeroshot_sets: Mapping[str, str] | None = None,
+        generate: Mapping | None = None,
     ):
+        """Built from the `data` config by Hydra; the run adds `tokenizer` and `bad_items_path`.
+
+        `zeroshot_sets` are the labelled sets this dataset offers (what `zeroshot=default`
+        selects; they are served by `ZeroShotSets`); `generate` is the built-in dataset's
+        recipe, rendered by `prepare_data` when `root` is its home and it is missing.
+        """
         super().__init__()
+        self.offered_zeroshot_sets = dict(zeroshot_sets or {})
+        self.generate = generate
         self.root = Path(root).expanduser().resolve()
         self.name = name
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.num_workers = num_workers
         self.pin_memory = pin_memory
-        self.zeroshot_paths = dict(zeroshot_sets or {})
         self.tokenizer = tokenizer
         self.bad_items = BadItemLog(bad_items_path)
         common = dict(
@@ -68,9 +77,12 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         )
         self.splits: dict[str, list[CaptionedAudio]] = {}
 
+    def prepare_data(self) -> None:
+        ensure_builtin_dataset(self.root, self.generate)
+
     def setup(self, stage: str | None = None) -> None:
         wanted = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}
-        for split in wanted.get(stage, ("train", "val", "test")):
+        for split in wanted.get(stage, SPLITS):
             self.tracks(split)
 
     def tracks(self, split: str) -> list[CaptionedAudio]:
@@ -87,7 +99,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         dataset = AudioCaptionDataset(self.tracks("train"), self.train_reader, train=True)
-        # drop_last only when it leaves a batch: the seed's 3 clips at batch 256 gave zero.
+        # drop_last only when it leaves a batch: MusCALL's code, with 3 clips at batch 256, gave none.
         drop_last = len(dataset) > self.batch_size
         if not drop_last:
             log.warning(
@@ -108,13 +120,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         dataset = AudioCaptionDataset(self.tracks(split), self.eval_reader, train=False)
         return self._loader(dataset, self.eval_batch_size)
 
-    def zeroshot_set(self, name: str) -> LabelledSet:
-        if name not in self.zeroshot_paths:
-            known = ", ".join(self.zeroshot_paths) or "none"
-            raise DatasetError(f"zeroshot.sets: no set named {name!r} (known: {known})")
-        return read_labelled_set(self.zeroshot_paths[name], name)
-
     def labelled_loader(self, labelled: LabelledSet) -> DataLoader:
+        """Evaluation crops of a labelled (zero-shot) set's clips, in order."""
         return self._loader(
             LabelledAudioDataset(labelled.audio_paths, self.eval_reader), self.eval_batch_size
         )

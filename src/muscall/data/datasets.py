@@ -118,7 +118,10 @@ class AudioCaptionDataset(Dataset):
             if rng is not None
             else track.captions[0]
         )
-        return {"index": index, "audio": audio, "caption": caption}
+        item = {"index": index, "audio": audio, "caption": caption}
+        if not self.train:
+            item["captions"] = track.captions  # every caption: each is a retrieval query
+        return item
 
     @staticmethod
     def _rng(index: int) -> np.random.Generator:
@@ -158,6 +161,8 @@ def collate_pairs(tokenizer: Callable[[list[str]], dict] | None) -> Callable:
             )
         else:
             batch["audio"] = torch.stack([item["audio"] for item in items])
+        if "captions" in items[0]:
+            batch["captions"] = [item["captions"] for item in items]
         if "caption" in items[0]:
             batch["caption"] = [item["caption"] for item in items]
             if tokenizer is not None:

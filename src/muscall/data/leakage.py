@@ -12,6 +12,8 @@ import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from muscall.data.labelled import LabelledSet
+
 log = logging.getLogger(__name__)
 
 _EDGE = 64 * 1024
@@ -56,7 +58,9 @@ def shared_with_training(
     }
 
 
-def warn_on_leakage(datamodule, splits: Iterable[str] = ("val", "test")) -> dict[str, int]:
+def warn_on_leakage(
+    datamodule, zeroshot_sets: Mapping[str, LabelledSet], splits: Iterable[str] = ("val", "test")
+) -> dict[str, int]:
     """Log a warning per evaluation set (split or zero-shot set) that shares audio with train."""
     train = [(t.audio_id, t.audio_path) for t in datamodule.tracks("train")]
     evaluation = {
@@ -64,8 +68,8 @@ def warn_on_leakage(datamodule, splits: Iterable[str] = ("val", "test")) -> dict
         for split in splits
         if datamodule.has_split(split)
     }
-    for name in datamodule.zeroshot_paths:
-        labelled = datamodule.zeroshot_set(name)
+    for name in zeroshot_sets:
+        labelled = zeroshot_sets[name]
         evaluation[f"zero-shot set {name}"] = [(None, p) for p in labelled.audio_paths]
     shared = shared_with_training(train, evaluation)
     for name, count in shared.items():

@@ -12,27 +12,47 @@ from muscall.metrics import retrieval_metrics
 
 def caption_index(tracks: Sequence[CaptionedAudio]) -> tuple[list[str], torch.Tensor]:
     """All captions of `tracks`, flattened, and for each the position of its track."""
-    captions, owner = [], []
-    for position, track in enumerate(tracks):
-        captions.extend(track.captions)
-        owner.extend([position] * len(track.captions))
-    return captions, torch.tensor(owner, dtype=torch.long)
+    return flatten_captions([track.captions for track in tracks])
+
+
+def flatten_captions(captions: Sequence[Sequence[str]]) -> tuple[list[str], torch.Tensor]:
+    """Per-track caption lists, flattened, and for each caption the position of its track."""
+    flat, owner = [], []
+    for position, texts in enumerate(captions):
+        flat.extend(texts)
+        owner.extend([position] * len(texts))
+    return flat, torch.tensor(owner, dtype=torch.long)
 
 
 @torch.inference_mode()
 def retrieval_from_audio_emb(
-    model,
+    net,
     tracks: Sequence[CaptionedAudio],
     indices: torch.Tensor,
     audio_emb: torch.Tensor,
     chunk_size: int = 1024,
 ) -> dict[str, float]:
     """Retrieval metrics, both directions, for the tracks at `indices` (the ones that loaded)."""
+    captions = [tracks[i].captions for i in indices.tolist()]
+    return retrieval_from_captions(net, captions, indices, audio_emb, chunk_size)
+
+
+@torch.inference_mode()
+def retrieval_from_captions(
+    net,
+    captions: Sequence[Sequence[str]],
+    indices: torch.Tensor,
+    audio_emb: torch.Tensor,
+    chunk_size: int = 1024,
+) -> dict[str, float]:
+    """Retrieval metrics, both directions: row i of `audio_emb` is described by `captions[i]`.
+
+    Rows are put in `indices` order first, so the result never depends on batch order.
+    """
     order = torch.argsort(indices)
-    present = [tracks[i] for i in indices[order].tolist()]
-    captions, owner = caption_index(present)
-    text_emb = model.embed_text(captions).float().cpu()
+    flat, owner = flatten_captions([captions[i] for i in order.tolist()])
+    text_emb = net.embed_text(flat).float().cpu()
     metrics = retrieval_metrics(audio_emb[order], text_emb, owner, chunk_size=chunk_size)
-    metrics["num_tracks"] = float(len(present))
-    metrics["num_captions"] = float(len(captions))
+    metrics["num_tracks"] = float(len(order))
+    metrics["num_captions"] = float(len(flat))
     return metrics

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from torch import nn
 
 from muscall.evaluate.embed import embed_audio_batch
-from muscall.evaluate.retrieval import retrieval_from_audio_emb
+from muscall.evaluate.retrieval import retrieval_from_captions
 from muscall.lightning.schedule import warmup_cosine
 
 # Parameters that CLIP-style training keeps out of weight decay.
@@ -42,7 +42,7 @@ class MusCALLModule(pl.LightningModule):
         # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
         # Plain data (Hydra hands it over as a DictConfig), so checkpoints load with weights_only.
         self.metadata = OmegaConf.to_container(OmegaConf.create(dict(metadata or {})))
-        self._eval_outputs: dict[str, list[torch.Tensor]] = {"index": [], "audio_emb": []}
+        self._eval_outputs: dict[str, list] = {"index": [], "audio_emb": [], "captions": []}
 
     def forward(self, audio: torch.Tensor, tokens: dict) -> tuple[torch.Tensor, ...]:
         return self.net(audio, tokens)
@@ -83,18 +83,22 @@ class MusCALLModule(pl.LightningModule):
         self.log(f"{stage}/loss", loss, batch_size=audio_emb.shape[0])
         self._eval_outputs["index"].append(batch["index"].cpu())
         self._eval_outputs["audio_emb"].append(audio_emb.float().cpu())
+        self._eval_outputs["captions"].extend(batch["captions"])
 
     def on_validation_epoch_end(self) -> None:
         self._log_retrieval("val")
 
     def _log_retrieval(self, stage: str) -> None:
-        outputs, self._eval_outputs = self._eval_outputs, {"index": [], "audio_emb": []}
+        outputs, self._eval_outputs = (
+            self._eval_outputs,
+            {"index": [], "audio_emb": [], "captions": []},
+        )
         if not outputs["index"] or self.trainer.sanity_checking:
             return
-        tracks = self.trainer.datamodule.tracks(stage)
-        metrics = retrieval_from_audio_emb(
+        # The batches carried every caption of their tracks: no need to ask the DataModule.
+        metrics = retrieval_from_captions(
             self.net,
-            tracks,
+            outputs["captions"],
             torch.cat(outputs["index"]),
             torch.cat(outputs["audio_emb"]),
             chunk_size=self.eval_chunk_size,

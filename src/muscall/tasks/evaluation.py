@@ -14,11 +14,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.checkpoint import Checkpoint, load_checkpoint
 from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import MuscallError
 from muscall.evaluate.embed import embed_audio, evaluating
 from muscall.evaluate.retrieval import retrieval_from_audio_emb
 from muscall.evaluate.zeroshot import evaluate_sets
-from muscall.tasks import components
+from muscall.tasks.assembly import build_datamodule, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +32,46 @@ class Evaluation:
     device: torch.device
     datamodule: AudioCaptionDataModule
     templates: list[str]
+    zeroshot_sets: ZeroShotSets
 
     @property
     def net(self):
         return self.checkpoint.net
 
 
-def open_checkpoint(cfg: DictConfig, ckpt_path: str | Path, zeroshot_sets: dict) -> Evaluation:
+def require_checkpoint(cfg: DictConfig, task: str) -> str:
+    """`ckpt_path`, which an evaluation task cannot run without."""
+    if not cfg.get("ckpt_path"):
+        raise MuscallError(
+            f"ckpt_path: task={task} needs a checkpoint, e.g. "
+            "ckpt_path=outputs/train/<date>/<time>/checkpoints/best-....ckpt"
+        )
+    return cfg.ckpt_path
+
+
+def eval_device(cfg: DictConfig) -> torch.device:
+    """The device for evaluation: the trainer's accelerator choice."""
+    accelerator = cfg.trainer.get("accelerator", "auto")
+    if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise MuscallError("trainer.accelerator=gpu but no CUDA device is available")
+    if accelerator in ("gpu", "cuda", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def open_checkpoint(
+    cfg: DictConfig, ckpt_path: str | Path, zeroshot_sets: ZeroShotSets | None = None
+) -> Evaluation:
     """Load a checkpoint and build the data as it was preprocessed in training."""
-    device = components.eval_device(cfg)
+    device = eval_device(cfg)
     checkpoint = load_checkpoint(ckpt_path, device)
     given = command_line_keys()
     data = with_checkpoint_preprocessing(cfg.data, checkpoint.preprocessing, given)
     templates = list(cfg.zeroshot.templates)
     if checkpoint.zeroshot_templates and "zeroshot.templates" not in given:
         templates = list(checkpoint.zeroshot_templates)
-    datamodule = components.build_datamodule(
-        data, checkpoint.net.tokenizer, zeroshot_sets, components.output_dir(cfg)
-    )
-    return Evaluation(checkpoint, device, datamodule, templates)
+    datamodule = build_datamodule(data, checkpoint.net.tokenizer, output_dir(cfg))
+    return Evaluation(checkpoint, device, datamodule, templates, zeroshot_sets or ZeroShotSets())
 
 
 def retrieval(evaluation: Evaluation, split: str) -> dict[str, float]:
@@ -68,7 +90,11 @@ def zeroshot(evaluation: Evaluation) -> dict[str, float]:
     """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`."""
     with evaluating(evaluation.net):
         return evaluate_sets(
-            evaluation.net, evaluation.datamodule, evaluation.device, evaluation.templates
+            evaluation.net,
+            evaluation.zeroshot_sets,
+            evaluation.datamodule,
+            evaluation.device,
+            evaluation.templates,
         )
 
 

@@ -12,7 +12,7 @@ from muscall.config import CONFIG_DIR
 from muscall.errors import MuscallError
 from muscall.prepare.convert import Decoder
 from muscall.prepare.writers import write_report
-from muscall.tasks import components
+from muscall.tasks.assembly import start_run
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     if not source.is_dir():
         raise MuscallError(f"source={cfg.source}: folder not found (the dataset as downloaded)")
     target = Path(cfg.target or Path(cfg.paths.data_dir) / cfg.dataset.name).expanduser().resolve()
-    components.start_run(cfg)
+    start_run(cfg)
     decoder = Decoder(target, cfg.task.sample_rate, cfg.task.workers, cfg.task.progress)
     report = get_method(cfg.dataset.prepare)(source, cfg.dataset, decoder)
     report = {"dataset": cfg.dataset.name, "source": str(source), "target": str(target), **report}

@@ -5,13 +5,14 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from muscall.report import format_table, write_metrics
-from muscall.tasks import components, evaluation
+from muscall.tasks import evaluation
+from muscall.tasks.assembly import start_run
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    ckpt_path = components.require_checkpoint(cfg, "retrieval")
-    out = components.start_run(cfg)
-    opened = evaluation.open_checkpoint(cfg, ckpt_path, zeroshot_sets={})
+    ckpt_path = evaluation.require_checkpoint(cfg, "retrieval")
+    out = start_run(cfg)
+    opened = evaluation.open_checkpoint(cfg, ckpt_path)
     split = cfg.task.split
     metrics = evaluation.retrieval(opened, split)
     write_metrics(metrics, out)

@@ -9,27 +9,31 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from muscall.checkpoint import checkpoint_metadata
+from muscall.data.builtin import ensure_builtin_dataset
 from muscall.data.leakage import warn_on_leakage
+from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.report import format_table, write_metrics
-from muscall.tasks import components, evaluation
+from muscall.tasks import assembly, evaluation
+from muscall.tasks.assembly import build_datamodule, start_run
+from muscall.tasks.loggers import build_loggers, finish_loggers
 
 log = logging.getLogger(__name__)
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
     # Rendering first: whatever it draws must not shift the seeded run that follows.
-    components.ensure_builtin_dataset(cfg.data)
-    out = components.start_run(cfg)
+    ensure_builtin_dataset(cfg.data.root, cfg.data.get("generate"))
+    out = start_run(cfg)
     module = _build_module(cfg)
-    sets = components.zeroshot_sets(cfg)
-    datamodule = components.build_datamodule(cfg.data, module.net.tokenizer, sets, out)
+    sets = ZeroShotSets.from_config(cfg.zeroshot)
+    datamodule = build_datamodule(cfg.data, module.net.tokenizer, out)
     if cfg.task.check_leakage:
-        warn_on_leakage(datamodule)
+        warn_on_leakage(datamodule, sets)
     if cfg.get("ckpt_path"):
         _resume_in_place(cfg)
-    loggers = components.build_loggers(cfg)
+    loggers = build_loggers(cfg)
     try:
-        trainer = components.build_trainer(cfg, loggers)
+        trainer = assembly.build_trainer(cfg, loggers)
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
         metrics = _fit_metrics(trainer)
         best = _selected_checkpoint(trainer, out)
@@ -37,9 +41,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
         for logger in loggers:
             logger.log_metrics(after_fit, step=trainer.global_step)
     except BaseException:
-        components.finish_loggers(loggers, "failed")
+        finish_loggers(loggers, "failed")
         raise
-    components.finish_loggers(loggers, "success")
+    finish_loggers(loggers, "success")
     metrics.update(after_fit)
     metrics["best_checkpoint"] = str(best)
     write_metrics(metrics, out)
@@ -65,12 +69,12 @@ def _selected_checkpoint(trainer, out: Path) -> Path:
     return final
 
 
-def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: dict, datamodule) -> dict:
+def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: ZeroShotSets, datamodule) -> dict:
     """Test retrieval and zero-shot metrics of the selected checkpoint, by the tasks' code."""
     test = cfg.task.test_after_fit and datamodule.has_split("test")
     if cfg.task.test_after_fit and not test:
         log.warning("no test split in %s: test metrics skipped", datamodule.root)
-    sets = sets if cfg.task.zeroshot_after_fit else {}
+    sets = sets if cfg.task.zeroshot_after_fit else ZeroShotSets()
     if not test and not sets:
         return {}
     opened = evaluation.open_checkpoint(cfg, best, sets)
