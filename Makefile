@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# A shell-level guard for every command below; the Python side is muscall.config.go_offline,
+# which src/run.py, the tests and the benchmark call.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export WANDB_MODE ?= offline
 
-.PHONY: install main data test test-slow test-all lint format bench clean
+.PHONY: install main data test test-slow test-all lint format bench clean clean-runs
 
 install: $(STAMP)
 
@@ -37,15 +39,21 @@ test-all: install
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff format --check src tests
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench
 
 format: install
-	$(VENV)/bin/ruff format src tests
-	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
 
 bench: install
 	$(PY) bench/run.py
 
+## Caches only: runs and checkpoints stay.
 clean:
-	rm -rf .pytest_cache .ruff_cache outputs/*/ multirun
+	rm -rf .pytest_cache .ruff_cache
+	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
+
+## Deletes every run under outputs/ (and multirun/), checkpoints included: there is no undo.
+clean-runs:
+	rm -rf outputs/*/ multirun

@@ -2,36 +2,32 @@
 
     python bench/run.py [--model muscall] [--batch-sizes 8 16] [--seconds 20] [--device auto]
 
-Synthetic input (like the seed's own measurement), so the figures measure the model, not I/O.
+Synthetic input (like MusCALL's own measurement), so the figures measure the model, not I/O.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-import torch  # noqa: E402
-from hydra import compose, initialize_config_dir  # noqa: E402
-from hydra.utils import instantiate  # noqa: E402
+import torch
+from hydra.utils import instantiate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from muscall.config import CONFIG_DIR, register_resolvers  # noqa: E402
+from muscall.config import compose_config, go_offline  # noqa: E402
 from muscall.losses import InfoNCE  # noqa: E402
+
+go_offline()  # before a text encoder imports transformers, which reads the variables once
 
 CAPTION = "an upbeat rock song with distorted electric guitar, bass and energetic drums"
 
 
 def _net(model: str):
-    register_resolvers()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"model={model}"])
+    cfg = compose_config([f"model={model}"])
     return instantiate(cfg.model.net), cfg
 
 

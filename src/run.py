@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-# Never reach for a model hub at run time: every pretrained part ships in a package.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import hydra
+from hydra.utils import get_method
+from omegaconf import DictConfig
 
-import hydra  # noqa: E402
-from hydra.utils import get_method  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
-
-from muscall.config import CONFIG_DIR, register_resolvers  # noqa: E402
-from muscall.errors import MuscallError  # noqa: E402
+from muscall.config import CONFIG_DIR, go_offline, register_resolvers
+from muscall.errors import MuscallError
 
 log = logging.getLogger("muscall")
+go_offline()  # before a task imports transformers, which reads the variables once
 register_resolvers()
 
 

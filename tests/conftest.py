@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["WANDB_MODE"] = "offline"
-os.environ["WANDB_SILENT"] = "true"
+from muscall.config import compose_config, go_offline
+
+go_offline(strict=True)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 import pytest  # noqa: E402
@@ -44,7 +43,7 @@ def write_tiny_dataset(
     words=WORDS,
     semitones=6,
 ):
-    """A seed-layout dataset of tones: each clip's pitch is named in its caption.
+    """A dataset of tones in MusCALL's layout: each clip's pitch is named in its caption.
 
     Clip i gets word i mod len(words), pitched `semitones` above the previous word's.
     """
@@ -72,9 +71,10 @@ def write_tiny_dataset(
     return root
 
 
-@pytest.fixture
-def tiny_dataset(tmp_path):
-    return write_tiny_dataset(tmp_path / "tiny")
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    """One tiny dataset per test module, read only: a test that changes files writes its own."""
+    return write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny")
 
 
 def write_word_set(dataset, split="test", name="words"):
@@ -106,8 +106,6 @@ def small_run(tmp_path_factory):
     """
     from muscall.tasks import train
 
-    from .tasks.conftest import compose_cfg
-
     data = write_tiny_dataset(
         tmp_path_factory.mktemp("small_data") / "tiny",
         counts=(24, 24, 24),
@@ -132,7 +130,7 @@ def small_run(tmp_path_factory):
         "seed=0",
     ]
     out = tmp_path_factory.mktemp("small_run")
-    metrics = train.run(compose_cfg(out, overrides))
+    metrics = train.run(compose_config(overrides, out))
     return {
         "out": out,
         "metrics": metrics,

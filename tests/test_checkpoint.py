@@ -10,6 +10,7 @@ import torch
 from omegaconf import OmegaConf
 
 from muscall.checkpoint import FORMAT_VERSION, load_checkpoint, project_version
+from muscall.config import HUB_OFFLINE
 from muscall.errors import MuscallError
 
 from .conftest import SMALL_RUN_TEMPLATES
@@ -50,7 +51,7 @@ def best(small_run):
 
 def test_a_fresh_process_rebuilds_the_network_from_the_path_alone(best, tmp_path):
     code = PROBE + "\nprint(json.dumps(probe(sys.argv[1])))\n"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, **HUB_OFFLINE}
     env.pop("PYTHONPATH", None)
     # Run from elsewhere: no config, no source tree, only the installed package and the file.
     done = subprocess.run(

@@ -3,22 +3,16 @@
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
+from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
-from muscall.config import CONFIG_DIR, PROJECT_ROOT, register_resolvers
-
-register_resolvers()
+from muscall.config import CONFIG_DIR, PROJECT_ROOT, compose_config
+from muscall.models.tokenizers import CLIP_VOCAB_SIZE, ClipBPETokenizer
 
 
 def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
-
-
-def _compose(overrides=()):
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
 
 
 @pytest.mark.parametrize(
@@ -31,23 +25,39 @@ def test_every_option_of_every_group_composes(group, tmp_path):
             overrides.append(f"data.root={tmp_path}")
         if (group, option) == ("task", "prepare"):
             overrides.append(f"source={tmp_path}")
-        cfg = _compose(overrides)
-        cfg.paths.output_dir = str(tmp_path)
+        cfg = compose_config(overrides, tmp_path)
         # Resolving catches broken interpolations and missing mandatory values.
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
 
 
 def test_paths_are_absolute_and_rooted_in_the_project():
-    cfg = _compose()
+    cfg = compose_config()
     assert Path(cfg.paths.data_dir) == PROJECT_ROOT / "data"
     assert Path(cfg.data.root).is_absolute()
 
 
 def test_unknown_key_is_rejected_by_name():
     with pytest.raises(ConfigCompositionException, match="data.batchsize"):
-        _compose(["data.batchsize=3"])
+        compose_config(["data.batchsize=3"])
 
 
 def test_user_folder_turns_off_generation_target():
-    cfg = _compose(["data.root=/somewhere/else"])
+    cfg = compose_config(["data.root=/somewhere/else"])
     assert cfg.data.root != cfg.data.generate.root
+
+
+@pytest.mark.parametrize("text", _options("model/text"))
+@pytest.mark.parametrize("model", _options("model"))
+def test_every_model_composes_and_builds_with_every_text_side(model, text):
+    # A model's text sizes come with its text option, so any text option can replace them.
+    cfg = compose_config([f"model={model}", f"model/text@model.net={text}"])
+    net = instantiate(cfg.model.net)
+    expected = get_class(cfg.model.net.text_encoder._target_)
+    assert type(net.text_encoder) is expected
+    assert net.embed_text(["a slow piano piece"]).shape == (1, cfg.model.net.embed_dim)
+
+
+def test_clip_text_sides_size_the_token_table_to_the_tokenizer():
+    nets = [compose_config([f"model/text@model.net={t}"]).model.net for t in _options("model/text")]
+    clip = [net for net in nets if get_class(net.tokenizer._target_) is ClipBPETokenizer]
+    assert clip and all(net.text_encoder.vocab_size == CLIP_VOCAB_SIZE for net in clip)

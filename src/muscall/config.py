@@ -1,17 +1,59 @@
-"""Hydra set-up shared by the entrypoint and the tests."""
+"""Hydra set-up shared by the entrypoint, the tests and the benchmark."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from omegaconf import OmegaConf
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 # src/muscall/config.py -> the repository that holds conf/
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "conf"
+
+HUB_OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+WANDB_OFFLINE = {"WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+
+
+def go_offline(strict: bool = False) -> None:
+    """Never reach for a model hub: every pretrained part ships in a package.
+
+    Call it before transformers is imported, which reads the variables once. A run keeps what
+    the user already set and leaves wandb to `logger.wandb.offline`; `strict` (the tests)
+    overrides the environment and keeps wandb offline and quiet too.
+    """
+    if strict:
+        os.environ.update({**HUB_OFFLINE, **WANDB_OFFLINE})
+        return
+    for key, value in HUB_OFFLINE.items():
+        os.environ.setdefault(key, value)
 
 
 def register_resolvers() -> None:
     """`${muscall_root:}`: the project folder, so paths never depend on the cwd."""
     if not OmegaConf.has_resolver("muscall_root"):
         OmegaConf.register_new_resolver("muscall_root", lambda: str(PROJECT_ROOT))
+
+
+def compose_config(
+    overrides: Sequence[str] = (),
+    output_dir: str | Path | None = None,
+    return_hydra_config: bool = False,
+) -> DictConfig:
+    """The root config with command-line style `overrides`, outside `@hydra.main`.
+
+    `output_dir` replaces `paths.output_dir`, which otherwise needs a running Hydra job.
+    """
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="config",
+            overrides=list(overrides),
+            return_hydra_config=return_hydra_config,
+        )
+    if output_dir is not None:
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(output_dir)
+    return cfg

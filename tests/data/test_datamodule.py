@@ -5,6 +5,8 @@ import torch
 
 from muscall.data.datamodule import AudioCaptionDataModule
 
+from ..conftest import write_tiny_dataset
+
 
 def _datamodule(root, **overrides):
     args = dict(
@@ -62,11 +64,12 @@ def test_small_train_split_still_gives_a_batch(tiny_dataset):
     assert len(list(dm.train_dataloader())) == 1
 
 
-def test_bad_files_are_skipped_and_reported_once(tiny_dataset):
-    entries = json.loads((tiny_dataset / "tiny_val.json").read_text())
-    (tiny_dataset / entries[1]["audio_path"]).unlink()
-    np.save(tiny_dataset / entries[2]["audio_path"], np.zeros(16000, np.float32))
-    dm = _datamodule(tiny_dataset)
+def test_bad_files_are_skipped_and_reported_once(tmp_path):
+    dataset = write_tiny_dataset(tmp_path / "tiny")  # its own: this test breaks files
+    entries = json.loads((dataset / "tiny_val.json").read_text())
+    (dataset / entries[1]["audio_path"]).unlink()
+    np.save(dataset / entries[2]["audio_path"], np.zeros(16000, np.float32))
+    dm = _datamodule(dataset)
     for _ in range(2):
         batch = next(iter(dm.val_dataloader()))
         assert batch["index"].tolist() == [0, 3]
@@ -75,11 +78,12 @@ def test_bad_files_are_skipped_and_reported_once(tiny_dataset):
     assert {"not found", "silent"} == {
         "not found" if "not found" in r["error"] else "silent" for r in reported
     }
-    assert len((tiny_dataset / "bad_items.jsonl").read_text().splitlines()) == 2
+    assert len((dataset / "bad_items.jsonl").read_text().splitlines()) == 2
 
 
-def test_all_bad_batch_collates_to_none(tiny_dataset):
-    for entry in json.loads((tiny_dataset / "tiny_test.json").read_text()):
-        (tiny_dataset / entry["audio_path"]).unlink()
-    dm = _datamodule(tiny_dataset)
+def test_all_bad_batch_collates_to_none(tmp_path):
+    dataset = write_tiny_dataset(tmp_path / "tiny")  # its own: this test deletes files
+    for entry in json.loads((dataset / "tiny_test.json").read_text()):
+        (dataset / entry["audio_path"]).unlink()
+    dm = _datamodule(dataset)
     assert list(dm.test_dataloader()) == [None]

@@ -9,10 +9,9 @@ import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
 
+from muscall.config import compose_config
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.evaluate.embed import embed_audio, embed_audio_batch, evaluating
-
-from ..tasks.conftest import compose_cfg
 
 RATE = 16000
 # Tracks of different lengths, so whole-track evaluation gives each a different window count.
@@ -67,7 +66,7 @@ def _datamodule(root, crop, eval_batch_size):
 @pytest.fixture(scope="module")
 def trained_net(tmp_path_factory):
     """model=tiny (batch-norm throughout its audio tower), running statistics away from init."""
-    cfg = compose_cfg(tmp_path_factory.mktemp("cfg"), ["model=tiny"])
+    cfg = compose_config(["model=tiny"], tmp_path_factory.mktemp("cfg"))
     torch.manual_seed(0)
     net = instantiate(cfg.model.net)
     net.train()

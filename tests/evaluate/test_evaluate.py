@@ -31,13 +31,13 @@ def test_prompt_ensemble_is_the_normalised_mean_over_templates():
             self.seen.extend(texts)
             return F.normalize(torch.randn(len(texts), 4), dim=-1)
 
-    model = Recorder()
-    emb = class_embeddings(model, ["rock", "jazz"], ["a {} track", "{} music"])
-    assert model.seen == ["a rock track", "rock music", "a jazz track", "jazz music"]
+    net = Recorder()
+    emb = class_embeddings(net, ["rock", "jazz"], ["a {} track", "{} music"])
+    assert net.seen == ["a rock track", "rock music", "a jazz track", "jazz music"]
     assert emb.shape == (2, 4)
     torch.testing.assert_close(emb.norm(dim=-1), torch.ones(2))
     with pytest.raises(ValueError, match="slot"):
-        class_embeddings(model, ["rock"], ["no slot here"])
+        class_embeddings(net, ["rock"], ["no slot here"])
 
 
 def _loader(audio):

@@ -6,9 +6,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from muscall.config import compose_config
 from muscall.lightning import BestCheckpoint
-
-from ..tasks.conftest import compose_cfg
 
 MONITOR = "val/text_to_audio_R@10"
 TIE = "val/text_to_audio_mean_rank"
@@ -151,7 +150,7 @@ def test_bad_settings_are_refused(tmp_path):
 
 
 def test_the_default_callbacks_break_r10_ties_on_mean_rank(tmp_path):
-    cfg = compose_cfg(tmp_path, [])
+    cfg = compose_config(output_dir=tmp_path)
     best = cfg.callbacks.model_checkpoint
     assert best._target_ == "muscall.lightning.BestCheckpoint"
     assert (best.monitor, best.mode) == (cfg.task.optimized_metric, "max") == (MONITOR, "max")

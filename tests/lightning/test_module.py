@@ -8,9 +8,8 @@ import torch
 from hydra.utils import instantiate
 from torch.utils.data import DataLoader
 
+from muscall.config import compose_config
 from muscall.losses import InfoNCE
-
-from ..tasks.conftest import compose_cfg
 
 CAPTIONS = ["a low tone", "a bright tone", "a dark tone", "a soft tone"]
 WEIGHTS = torch.tensor([2.5, 1.0, 0.4, 0.1])
@@ -37,7 +36,7 @@ class StepLoss(pl.Callback):
 
 @pytest.fixture(scope="module")
 def model_cfg(tmp_path_factory):
-    return compose_cfg(tmp_path_factory.mktemp("cfg"), ["model=tiny"]).model
+    return compose_config(["model=tiny"], tmp_path_factory.mktemp("cfg")).model
 
 
 def _batch(net):

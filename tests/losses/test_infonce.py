@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from muscall.losses import InfoNCE, clip_logits
+from muscall.losses import InfoNCE, pair_logits
 
 
 def _unit(*shape: int, seed: int) -> torch.Tensor:
@@ -47,7 +47,7 @@ def test_is_symmetric_in_the_two_modalities():
     audio, text = _unit(6, 4, seed=1), _unit(6, 4, seed=2)
     loss = InfoNCE()
     assert loss(audio, text, 10.0).item() == pytest.approx(loss(text, audio, 10.0).item())
-    one_sided = F.cross_entropy(clip_logits(audio, text, 10.0), torch.arange(6))
+    one_sided = F.cross_entropy(pair_logits(audio, text, 10.0), torch.arange(6))
     assert not math.isclose(loss(audio, text, 10.0).item(), one_sided.item(), rel_tol=1e-6)
 
 
@@ -82,7 +82,7 @@ def test_gather_hook_matches_full_batch_computation():
     world, size, scale = 3, 4, 12.0
     audio, text = _unit(world * size, 5, seed=7), _unit(world * size, 5, seed=8)
     labels = torch.arange(world * size)
-    per_audio, per_text = clip_logits(audio, text, scale), clip_logits(text, audio, scale)
+    per_audio, per_text = pair_logits(audio, text, scale), pair_logits(text, audio, scale)
     full = (F.cross_entropy(per_audio, labels) + F.cross_entropy(per_text, labels)) / 2
     per_device = []
     for rank in range(world):

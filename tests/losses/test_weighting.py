@@ -1,4 +1,4 @@
-"""Content-aware weights against the seed's formula written out literally, and their cache."""
+"""Content-aware weights against MusCALL's formula written out literally, and their cache."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def test_caption_similar_to_the_batch_weighs_more():
 
 
 def test_negative_total_similarity_keeps_the_direction():
-    # Σ s < 0: the seed's division by Σ s would favour the least similar caption instead.
+    # Σ s < 0: MusCALL's division by Σ s would favour the least similar caption instead.
     emb = torch.tensor([[1.0, 0.0], [-0.8, 0.6], [-0.6, -0.8]])
     emb = F.normalize(emb, dim=-1)
     sim = emb @ emb.T

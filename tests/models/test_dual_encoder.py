@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from muscall.models import ClipBPETokenizer, DualEncoder, LogMel, ModifiedResNet, TextTransformer
+from muscall.models.tokenizers import CLIP_VOCAB_SIZE
 
 CAPTIONS = ["a bright piano", "dark synth bass", "soft jazz drums", "loud rock guitar", "calm"]
 
@@ -17,7 +18,7 @@ def _tiny(**kwargs) -> DualEncoder:
     return DualEncoder(
         frontend=LogMel(sample_rate=16000, n_fft=512, hop_length=256, n_mels=32),
         audio_encoder=ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=2, output_dim=32),
-        text_encoder=TextTransformer(49408, 16, 32, 1, 2, 2.0, 0.0),
+        text_encoder=TextTransformer(CLIP_VOCAB_SIZE, 16, 32, 1, 2, 2.0, 0.0),
         tokenizer=ClipBPETokenizer(context_length=16),
         embed_dim=24,
         **kwargs,
@@ -25,49 +26,47 @@ def _tiny(**kwargs) -> DualEncoder:
 
 
 @pytest.fixture(scope="module")
-def model():
+def net():
     return _tiny()
 
 
-def test_forward_gives_unit_embeddings_and_the_scale(model):
-    model.train()
-    audio_emb, text_emb, scale = model(torch.randn(3, 8000), model.tokenize(CAPTIONS[:3]))
+def test_forward_gives_unit_embeddings_and_the_scale(net):
+    net.train()
+    audio_emb, text_emb, scale = net(torch.randn(3, 8000), net.tokenize(CAPTIONS[:3]))
     assert audio_emb.shape == text_emb.shape == (3, 24)
     torch.testing.assert_close(audio_emb.norm(dim=-1), torch.ones(3))
     torch.testing.assert_close(text_emb.norm(dim=-1), torch.ones(3))
     assert scale.item() == pytest.approx(1 / 0.07, rel=1e-5)
 
 
-def test_normalize_flag(model):
-    model.eval()
-    wave, tokens = torch.randn(2, 8000), model.tokenize(CAPTIONS[:2])
-    raw_audio = model.encode_audio(wave, normalize=False)
-    raw_text = model.encode_text(tokens, normalize=False)
+def test_normalize_flag(net):
+    net.eval()
+    wave, tokens = torch.randn(2, 8000), net.tokenize(CAPTIONS[:2])
+    raw_audio = net.encode_audio(wave, normalize=False)
+    raw_text = net.encode_text(tokens, normalize=False)
     assert not torch.allclose(raw_audio.norm(dim=-1), torch.ones(2))
     assert not torch.allclose(raw_text.norm(dim=-1), torch.ones(2))
-    torch.testing.assert_close(
-        model.encode_audio(wave), raw_audio / raw_audio.norm(dim=-1)[:, None]
-    )
+    torch.testing.assert_close(net.encode_audio(wave), raw_audio / raw_audio.norm(dim=-1)[:, None])
 
 
-def test_batch_of_one_trains(model):
-    model.train()
-    audio_emb, text_emb, scale = model(torch.randn(1, 16000), model.tokenize(CAPTIONS[:1]))
+def test_batch_of_one_trains(net):
+    net.train()
+    audio_emb, text_emb, scale = net(torch.randn(1, 16000), net.tokenize(CAPTIONS[:1]))
     (scale * audio_emb @ text_emb.T).sum().backward()
     for name in ("audio_proj.weight", "text_proj.weight", "logit_scale"):
-        assert model.get_parameter(name).grad is not None, name
-    model.zero_grad()
+        assert net.get_parameter(name).grad is not None, name
+    net.zero_grad()
 
 
 def test_clamp_logit_scale_caps_at_the_max_only():
-    model = _tiny(logit_scale_init=50.0, logit_scale_max=100.0)
-    model.clamp_logit_scale()
-    assert model.logit_scale.exp().item() == pytest.approx(50.0, rel=1e-5)
+    net = _tiny(logit_scale_init=50.0, logit_scale_max=100.0)
+    net.clamp_logit_scale()
+    assert net.logit_scale.exp().item() == pytest.approx(50.0, rel=1e-5)
     with torch.no_grad():
-        model.logit_scale.fill_(math.log(1000.0))
-    model.clamp_logit_scale()
-    assert model.logit_scale.exp().item() == pytest.approx(100.0, rel=1e-5)
-    assert model.logit_scale.requires_grad
+        net.logit_scale.fill_(math.log(1000.0))
+    net.clamp_logit_scale()
+    assert net.logit_scale.exp().item() == pytest.approx(100.0, rel=1e-5)
+    assert net.logit_scale.requires_grad
 
 
 def test_bad_logit_scale_init_is_rejected():
@@ -75,22 +74,22 @@ def test_bad_logit_scale_init_is_rejected():
         _tiny(logit_scale_init=200.0, logit_scale_max=100.0)
 
 
-def test_projections_are_bias_free(model):
-    assert model.audio_proj.bias is None and model.text_proj.bias is None
-    assert model.audio_proj.in_features == 32 and model.text_proj.in_features == 32
+def test_projections_are_bias_free(net):
+    assert net.audio_proj.bias is None and net.text_proj.bias is None
+    assert net.audio_proj.in_features == 32 and net.text_proj.in_features == 32
 
 
-def test_embed_text_matches_encode_text_in_batches(model):
-    model.eval()
-    embedded = model.embed_text(CAPTIONS, batch_size=2)
+def test_embed_text_matches_encode_text_in_batches(net):
+    net.eval()
+    embedded = net.embed_text(CAPTIONS, batch_size=2)
     assert embedded.shape == (5, 24) and not embedded.requires_grad
-    torch.testing.assert_close(embedded, model.encode_text(model.tokenize(CAPTIONS)))
-    assert model.embed_text([]).shape == (0, 24)
+    torch.testing.assert_close(embedded, net.encode_text(net.tokenize(CAPTIONS)))
+    assert net.embed_text([]).shape == (0, 24)
 
 
-def test_tokenizer_is_a_plain_attribute_and_the_model_pickles(model):
-    model.tokenize(["warm up the backend"])
-    assert not any(k.startswith("tokenizer") for k in model.state_dict())
-    restored = pickle.loads(pickle.dumps(model))
-    assert torch.equal(restored.tokenize(["x"])["input_ids"], model.tokenize(["x"])["input_ids"])
-    assert copy.deepcopy(model).tokenizer is not model.tokenizer
+def test_tokenizer_is_a_plain_attribute_and_the_net_pickles(net):
+    net.tokenize(["warm up the backend"])
+    assert not any(k.startswith("tokenizer") for k in net.state_dict())
+    restored = pickle.loads(pickle.dumps(net))
+    assert torch.equal(restored.tokenize(["x"])["input_ids"], net.tokenize(["x"])["input_ids"])
+    assert copy.deepcopy(net).tokenizer is not net.tokenizer

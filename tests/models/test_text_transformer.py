@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from muscall.models import ClipBPETokenizer, TextTransformer
+from muscall.models.tokenizers import CLIP_VOCAB_SIZE
 
 EOT = 49407
 
@@ -12,7 +13,7 @@ EOT = 49407
 def encoder():
     torch.manual_seed(0)
     return TextTransformer(
-        vocab_size=49408,
+        vocab_size=CLIP_VOCAB_SIZE,
         context_length=16,
         width=32,
         layers=2,
@@ -60,7 +61,7 @@ def test_shorter_input_is_fine_longer_is_rejected(encoder):
 
 def test_dropout_is_active_only_in_training():
     torch.manual_seed(0)
-    encoder = TextTransformer(49408, 8, 16, 1, 2, 2.0, 0.5)
+    encoder = TextTransformer(CLIP_VOCAB_SIZE, 8, 16, 1, 2, 2.0, 0.5)
     ids = {"input_ids": _ids([49406, 320, 2172, EOT])}
     encoder.train()
     assert not torch.allclose(encoder(ids), encoder(ids))

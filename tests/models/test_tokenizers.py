@@ -10,7 +10,7 @@ from muscall.models import ClipBPETokenizer, MiniLMTokenizer
 SOT, EOT = 49406, 49407
 
 
-def test_clip_layout_sot_text_eot_then_zero_padding():
+def test_clip_bpe_layout_sot_text_eot_then_zero_padding():
     tokenizer = ClipBPETokenizer(context_length=12)
     ids = tokenizer(["a rock song", ""])["input_ids"]
     assert ids.dtype == torch.long and ids.shape == (2, 12)
@@ -22,12 +22,12 @@ def test_clip_layout_sot_text_eot_then_zero_padding():
     assert ids.argmax(dim=1).tolist() == [4, 1]
 
 
-def test_clip_truncates_keeping_eot_last():
+def test_clip_bpe_truncates_keeping_eot_last():
     ids = ClipBPETokenizer(context_length=8)(["la " * 50])["input_ids"]
     assert ids.shape == (1, 8) and ids[0, -1] == EOT
 
 
-def test_clip_cleans_case_whitespace_and_html_like_clip():
+def test_clip_bpe_cleans_case_whitespace_and_html_like_openai_clip():
     tokenizer = ClipBPETokenizer(context_length=16)
     reference = tokenizer(["rock & roll"])["input_ids"]
     for variant in ["Rock  &  ROLL", " rock &amp; roll\n", "rock &amp;amp; roll"]:

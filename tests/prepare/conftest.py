@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
+
+from muscall.config import compose_config
+from muscall.prepare.writers import REPORT_FILE
+from muscall.tasks import prepare
 
 
 def write_tone(
@@ -27,6 +34,45 @@ def write_tone(
     return path
 
 
+def run_prepare(
+    out: Path, dataset: str, source: Path, target: Path, *extra: str, workers: int = 2
+) -> dict:
+    """task=prepare of `dataset` from `source` into `target`; returns the report written there."""
+    overrides = ["task=prepare", f"dataset={dataset}", f"source={source}", f"target={target}"]
+    overrides += [f"task.workers={workers}", "task.progress=false", *extra]
+    prepare.run(compose_config(overrides, out))
+    return json.loads((target / REPORT_FILE).read_text())
+
+
+def prepare_download(root: Path, dataset: str, write_download: Callable[[Path], Any]) -> dict:
+    """`write_download(root/download)`, then task=prepare into root/data/<dataset>.
+
+    The run folder is root/run. Returns root, source, data_dir, target, expected (what
+    `write_download` returned), before (every file's time before the run) and report.
+    """
+    source, data_dir = root / "download", root / "data"
+    expected = write_download(source)
+    before = _file_times(root)
+    report = run_prepare(root / "run", dataset, source, data_dir / dataset)
+    return {"root": root, "source": source, "data_dir": data_dir, "target": data_dir / dataset,
+            "expected": expected, "before": before, "report": report}  # fmt: skip
+
+
+def check_nothing_written_outside_target(prepared: dict) -> None:
+    """The download is untouched; only the target and the run folder gain files, none partial."""
+    after = _file_times(prepared["root"])
+    before, target = prepared["before"], str(prepared["target"])
+    assert {k: v for k, v in after.items() if k in before} == before  # the download is untouched
+    new = [p for p in after if p not in before]
+    outside = [p for p in new if not p.startswith(target + "/")]
+    assert all(p.startswith(str(prepared["root"] / "run")) for p in outside)  # the run folder
+    assert not any(p.endswith(".partial") for p in new)
+
+
+def _file_times(root: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file()}
+
+
 def write_corrupt(path: Path) -> Path:
     """A file with an audio name and garbage inside, like a truncated download."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +86,6 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     from muscall.tasks import train
 
     from ..conftest import write_tiny_dataset
-    from ..tasks.conftest import compose_cfg
 
     data = write_tiny_dataset(tmp_path_factory.mktemp("ckpt_data") / "tiny")
     out = tmp_path_factory.mktemp("ckpt_run")
@@ -58,5 +103,5 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
         "task.zeroshot_after_fit=false",
         "task.test_after_fit=false",
     ]
-    train.run(compose_cfg(out, overrides))
+    train.run(compose_config(overrides, out))
     return out / "checkpoints" / "last.ckpt"

@@ -6,15 +6,14 @@ import pytest
 import soundfile as sf
 from omegaconf import OmegaConf
 
-from muscall.config import CONFIG_DIR
+from muscall.config import CONFIG_DIR, compose_config
 from muscall.errors import DatasetError, MuscallError
 from muscall.prepare import folder
 from muscall.prepare.convert import Decoder
 from muscall.prepare.folder import hashed_split
 from muscall.tasks import prepare
 
-from ..tasks.conftest import compose_cfg
-from .conftest import write_corrupt, write_tone
+from .conftest import run_prepare, write_corrupt, write_tone
 
 # Rows are numbered as lines of the file: the header is row 1.
 CSV_ROWS = [
@@ -55,13 +54,6 @@ def _write_audio(source):
 QUIET = ["task=prepare", "dataset=folder", "task.progress=false"]
 
 
-def _run(out, source, *extra, target, workers=2):
-    """task=prepare on `source`; returns the report it wrote in `target`."""
-    overrides = [*QUIET, f"task.workers={workers}", f"source={source}", f"target={target}", *extra]
-    prepare.run(compose_cfg(out, overrides))
-    return json.loads((target / "prepare_report.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def csv_source(tmp_path_factory):
     source = tmp_path_factory.mktemp("folder") / "music"
@@ -75,7 +67,7 @@ def prepared(csv_source):
     base = csv_source.parent
     before = set(base.rglob("*"))
     target = base / "prepared"
-    report = _run(base / "run", csv_source, "dataset.name=mine", target=target)
+    report = run_prepare(base / "run", "folder", csv_source, target, "dataset.name=mine")
     written = {p for p in set(base.rglob("*")) - before if p.is_file()}
     return target, report, written
 
@@ -139,10 +131,10 @@ def test_a_rerun_reuses_and_resumes(prepared, csv_source):
     target, first, _ = prepared
     run = csv_source.parent / "run"
     # Reruns decode one file at most: no worker processes to start.
-    again = _run(run, csv_source, "dataset.name=mine", target=target, workers=0)
+    again = run_prepare(run, "folder", csv_source, target, "dataset.name=mine", workers=0)
     assert again["converted"] == [] and sorted(again["reused"]) == first["converted"]
     (target / "audio" / "deep" / "er" / "d.flac").unlink()
-    resumed = _run(run, csv_source, "dataset.name=mine", target=target, workers=0)
+    resumed = run_prepare(run, "folder", csv_source, target, "dataset.name=mine", workers=0)
     assert resumed["converted"] == ["deep/er/d"] and resumed["splits"] == first["splits"]
 
 
@@ -162,7 +154,7 @@ def test_jsonl_without_split_hashes_paths_into_splits(tmp_path):
     options = ["dataset.val_fraction=0.3", "dataset.test_fraction=0.3"]
     options += [f"paths.data_dir={tmp_path / 'data'}"]
     overrides = [*QUIET, "task.workers=2", f"source={source}", *options]
-    prepare.run(compose_cfg(tmp_path / "run", overrides))
+    prepare.run(compose_config(overrides, tmp_path / "run"))
     # No target given: ${paths.data_dir}/<dataset.name>, where data=folder finds it.
     target = tmp_path / "data" / "folder"
     report = json.loads((target / "prepare_report.json").read_text())
@@ -255,6 +247,6 @@ def test_retrieval_reads_the_prepared_split(prepared, tiny_checkpoint, tmp_path)
         "data.num_workers=0",
         "data.clip_seconds=1.0",
     ]
-    metrics = retrieval.run(compose_cfg(tmp_path, overrides))
+    metrics = retrieval.run(compose_config(overrides, tmp_path))
     assert metrics["num_tracks"] == report["splits"]["test"] == 4
     assert metrics["num_captions"] == report["captions"]["test"] == 5

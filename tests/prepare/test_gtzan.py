@@ -8,15 +8,13 @@ import soundfile as sf
 from omegaconf import OmegaConf
 from torchaudio.datasets import gtzan as gtzan_lists
 
-from muscall.config import CONFIG_DIR
+from muscall.config import CONFIG_DIR, compose_config
 from muscall.errors import MuscallError
 from muscall.prepare import gtzan
 from muscall.prepare.convert import Decoder
 from muscall.prepare.gtzan import GENRES, LABELS, TEMPLATES
-from muscall.tasks import prepare
 
-from ..tasks.conftest import compose_cfg
-from .conftest import write_corrupt, write_tone
+from .conftest import run_prepare, write_corrupt, write_tone
 
 PER_GENRE = {"train": 3, "val": 2, "test": 4}
 LISTS = {
@@ -41,14 +39,6 @@ def _chosen() -> dict[str, list[str]]:
     return chosen
 
 
-def _run(out, source, target, *extra, workers=2):
-    """task=prepare on `source`; returns the report it wrote in `target`."""
-    overrides = ["task=prepare", "dataset=gtzan", f"source={source}", f"target={target}"]
-    overrides += [f"task.workers={workers}", "task.progress=false", *extra]
-    prepare.run(compose_cfg(out, overrides))
-    return json.loads((target / "prepare_report.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def kaggle(tmp_path_factory):
     """Kaggle's layout: genres_original/<genre>/<genre>.000NN.wav, 22.05 kHz 16-bit mono."""
@@ -69,7 +59,7 @@ def prepared(kaggle):
     """The Kaggle download prepared once, into data/gtzan as zeroshot=gtzan expects it."""
     before = set(kaggle.rglob("*"))
     target = kaggle / "data" / "gtzan"
-    report = _run(kaggle / "run", kaggle / "download", target)
+    report = run_prepare(kaggle / "run", "gtzan", kaggle / "download", target)
     written = {p for p in set(kaggle.rglob("*")) - before if p.is_file()}
     return target, report, written
 
@@ -143,10 +133,10 @@ def test_labelled_sets_name_the_genres_as_text(prepared):
 def test_a_rerun_reuses_and_resumes(prepared, kaggle):
     target, first, _ = prepared
     # Reruns decode one file at most: no worker processes to start.
-    again = _run(kaggle / "run", kaggle / "download", target, workers=0)
+    again = run_prepare(kaggle / "run", "gtzan", kaggle / "download", target, workers=0)
     assert again["converted"] == [] and sorted(again["reused"]) == first["converted"]
     (target / "audio" / "genres_original" / "pop" / "pop.00053.flac").unlink()
-    resumed = _run(kaggle / "run", kaggle / "download", target, workers=0)
+    resumed = run_prepare(kaggle / "run", "gtzan", kaggle / "download", target, workers=0)
     assert resumed["converted"] == ["pop.00053"]
     assert resumed["splits"] == first["splits"]
 
@@ -161,7 +151,7 @@ def test_the_tarball_layout_and_the_full_protocol(tmp_path):
         )
     sf.write(genres / "rock" / "rock.00001.au", _tone(), 22050, format="AU", subtype="PCM_16")
     target = tmp_path / "out"
-    report = _run(tmp_path / "run", genres, target, "dataset.split=full")
+    report = run_prepare(tmp_path / "run", "gtzan", genres, target, "dataset.split=full")
     assert report["splits"] == {"test": 11}
     assert len(report["missing"]) == 1000 - 11
     assert (target / "audio" / "rock" / "rock.00001.flac").is_file()
@@ -203,6 +193,6 @@ def test_zeroshot_reads_the_prepared_test_set(prepared, tiny_checkpoint, tmp_pat
         "data.num_workers=0",
         "data.clip_seconds=1.0",
     ]
-    metrics = zeroshot.run(compose_cfg(tmp_path, overrides))
+    metrics = zeroshot.run(compose_config(overrides, tmp_path))
     assert metrics["zeroshot/gtzan/num_items"] == report["splits"]["test"]
     assert 0.0 <= metrics["zeroshot/gtzan/accuracy"] <= 100.0  # percent

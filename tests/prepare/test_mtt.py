@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from muscall.config import compose_config
 from muscall.data.labelled import read_labelled_set
 from muscall.errors import MuscallError
 from muscall.prepare.mtt import TEMPLATES
-from muscall.tasks import prepare, zeroshot
+from muscall.tasks import zeroshot
 
-from ..tasks.conftest import compose_cfg
-from .conftest import write_corrupt, write_tone
+from .conftest import run_prepare, write_corrupt, write_tone
 
 # The real top 50, most frequent first.
 TOP50 = (
@@ -134,10 +134,7 @@ def mtt(tmp_path_factory):
 
 
 def _prepare(root: Path, source: Path, target: Path, *extra: str) -> dict:
-    overrides = ["task=prepare", "dataset=mtt", f"source={source}", f"target={target}"]
-    extra = ["task.workers=2", "task.progress=false", *extra]
-    prepare.run(compose_cfg(root / "runs" / target.name, [*overrides, *extra]))
-    return json.loads((target / "prepare_report.json").read_text())
+    return run_prepare(root / "runs" / target.name, "mtt", source, target, *extra)
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +269,7 @@ def test_zeroshot_mtt_reads_the_prepared_test_set(folder_run, tiny_checkpoint, t
         "data.num_workers=0",
         "data.clip_seconds=1.0",  # the clips are 1 s: no padding them to 10 s
     ]
-    metrics = zeroshot.run(compose_cfg(tmp_path / "zs", overrides))
+    metrics = zeroshot.run(compose_config(overrides, tmp_path / "zs"))
     assert metrics["zeroshot/mtt/num_items"] == 27
     for key in ("roc_auc_macro", "pr_auc_macro"):
         assert 0.0 <= metrics[f"zeroshot/mtt/{key}"] <= 1.0

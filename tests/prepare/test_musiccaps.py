@@ -12,12 +12,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.prepare import musiccaps
-from muscall.tasks import prepare, retrieval, train
+from muscall.tasks import retrieval, train
 
-from ..tasks.conftest import compose_cfg
-from .conftest import write_corrupt, write_tone
+from .conftest import (
+    check_nothing_written_outside_target,
+    prepare_download,
+    run_prepare,
+    write_corrupt,
+    write_tone,
+)
 
 HEADER = (
     "ytid,start_s,end_s,audioset_positive_labels,aspect_list,caption,author_id,"
@@ -104,25 +110,9 @@ def write_musiccaps(source: Path) -> dict:
     return expected
 
 
-def _files(root: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file()}
-
-
-def _prepare(out: Path, source: Path, target: Path) -> dict:
-    overrides = ["task=prepare", "dataset=musiccaps", f"source={source}", f"target={target}"]
-    prepare.run(compose_cfg(out, [*overrides, "task.workers=2", "task.progress=false"]))
-    return json.loads((target / "prepare_report.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
-    root = tmp_path_factory.mktemp("musiccaps")
-    source, data_dir = root / "download", root / "data"
-    expected = write_musiccaps(source)
-    before = _files(root)
-    report = _prepare(root / "run", source, data_dir / "musiccaps")
-    return {"root": root, "source": source, "data_dir": data_dir, "target": data_dir / "musiccaps",
-            "expected": expected, "before": before, "report": report}  # fmt: skip
+    return prepare_download(tmp_path_factory.mktemp("musiccaps"), "musiccaps", write_musiccaps)
 
 
 def _split(target: Path, split: str) -> dict:
@@ -172,19 +162,13 @@ def test_audio_is_16k_mono_flac_and_the_whole_video_is_cut(prepared):
 
 
 def test_nothing_is_written_outside_the_target(prepared):
-    after = _files(prepared["root"])
-    before, target = prepared["before"], str(prepared["target"])
-    assert {k: v for k, v in after.items() if k in before} == before  # the source is untouched
-    new = [p for p in after if p not in before]
-    outside = [p for p in new if not p.startswith(target + "/")]
-    assert all(p.startswith(str(prepared["root"] / "run")) for p in outside)  # the run folder
-    assert not any(p.endswith(".partial") for p in new)
+    check_nothing_written_outside_target(prepared)
 
 
 def test_a_rerun_converts_only_what_is_gone(prepared, tmp_path):
     target = prepared["target"]
     (target / "audio" / f"{WHOLE}.flac").unlink()
-    report = _prepare(tmp_path, prepared["source"], target)
+    report = run_prepare(tmp_path, "musiccaps", prepared["source"], target)
     assert report["converted"] == [WHOLE] and report["cut_from_whole_video"] == [WHOLE]
     assert len(report["reused"]) == 37
     assert report["splits"] == prepared["report"]["splits"]
@@ -193,7 +177,7 @@ def test_a_rerun_converts_only_what_is_gone(prepared, tmp_path):
 def test_retrieval_on_the_prepared_test_split(prepared, tiny_checkpoint, tmp_path):
     overrides = ["task=retrieval", "data=musiccaps", f"paths.data_dir={prepared['data_dir']}"]
     overrides += [f"ckpt_path={tiny_checkpoint}", "trainer=cpu", "data.num_workers=0"]
-    metrics = retrieval.run(compose_cfg(tmp_path, overrides))
+    metrics = retrieval.run(compose_config(overrides, tmp_path))
     assert metrics["num_tracks"] == 26 and metrics["num_captions"] == 26
     for k in (1, 5, 10):
         assert 0.0 <= metrics[f"text_to_audio_R@{k}"] <= 100.0
@@ -204,7 +188,7 @@ def test_a_short_training_run_on_prepared_musiccaps(prepared, tmp_path):
     overrides += ["trainer=cpu", "trainer.max_epochs=1", "trainer.limit_train_batches=2"]
     overrides += ["data.batch_size=4", "data.num_workers=0", "data.clip_seconds=1.0"]
     overrides += ["trainer.enable_progress_bar=false", "task.zeroshot_after_fit=false"]
-    metrics = train.run(compose_cfg(tmp_path, overrides))
+    metrics = train.run(compose_config(overrides, tmp_path))
     assert metrics["steps"] == 2
     assert 0.0 <= metrics["test/text_to_audio_R@10"] <= 100.0
 

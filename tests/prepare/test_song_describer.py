@@ -9,12 +9,18 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.prepare import song_describer
-from muscall.tasks import prepare, retrieval
+from muscall.tasks import retrieval
 
-from ..tasks.conftest import compose_cfg
-from .conftest import write_corrupt, write_tone
+from .conftest import (
+    check_nothing_written_outside_target,
+    prepare_download,
+    run_prepare,
+    write_corrupt,
+    write_tone,
+)
 
 HEADER = [
     "caption_id",
@@ -80,25 +86,10 @@ def write_song_describer(source: Path) -> dict:
     return expected
 
 
-def _files(root: Path) -> dict[str, float]:
-    return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file()}
-
-
-def _prepare(out: Path, source: Path, target: Path) -> dict:
-    overrides = ["task=prepare", "dataset=song_describer", f"source={source}", f"target={target}"]
-    prepare.run(compose_cfg(out, [*overrides, "task.workers=2", "task.progress=false"]))
-    return json.loads((target / "prepare_report.json").read_text())
-
-
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     root = tmp_path_factory.mktemp("song_describer")
-    source, data_dir = root / "download", root / "data"
-    expected = write_song_describer(source)
-    before = _files(root)
-    report = _prepare(root / "run", source, data_dir / "song_describer")
-    return {"root": root, "source": source, "data_dir": data_dir, "expected": expected,
-            "target": data_dir / "song_describer", "before": before, "report": report}  # fmt: skip
+    return prepare_download(root, "song_describer", write_song_describer)
 
 
 def _split(target: Path, split: str) -> dict:
@@ -142,19 +133,13 @@ def test_audio_is_16k_mono_flac(prepared):
 
 
 def test_nothing_is_written_outside_the_target(prepared):
-    after = _files(prepared["root"])
-    before, target = prepared["before"], str(prepared["target"])
-    assert {k: v for k, v in after.items() if k in before} == before
-    new = [p for p in after if p not in before]
-    outside = [p for p in new if not p.startswith(target + "/")]
-    assert all(p.startswith(str(prepared["root"] / "run")) for p in outside)
-    assert not any(p.endswith(".partial") for p in new)
+    check_nothing_written_outside_target(prepared)
 
 
 def test_a_rerun_converts_only_what_is_gone(prepared, tmp_path):
     target = prepared["target"]
     (target / "audio" / f"{_track_id(4)}.flac").unlink()
-    report = _prepare(tmp_path, prepared["source"], target)
+    report = run_prepare(tmp_path, "song_describer", prepared["source"], target)
     assert report["converted"] == [_track_id(4)]
     assert len(report["reused"]) == NUM_TRACKS - 3
     assert report["splits"] == prepared["report"]["splits"]
@@ -165,7 +150,7 @@ def test_retrieval_on_both_splits(prepared, tiny_checkpoint, tmp_path, split):
     overrides = ["task=retrieval", "data=song_describer", f"task.split={split}"]
     overrides += [f"paths.data_dir={prepared['data_dir']}", f"ckpt_path={tiny_checkpoint}"]
     metrics = retrieval.run(
-        compose_cfg(tmp_path, [*overrides, "trainer=cpu", "data.num_workers=0"])
+        compose_config([*overrides, "trainer=cpu", "data.num_workers=0"], tmp_path)
     )
     expected = prepared["expected"][split]
     assert metrics["num_tracks"] == len(expected)

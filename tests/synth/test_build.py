@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
+from muscall.data.captions import SPLITS
 from muscall.errors import DatasetError, MuscallError
 from muscall.synth import build_dataset, dataset_matches
 from muscall.synth.clip import make_clip
-from muscall.synth.layout import SPLITS
 from muscall.synth.manifest import MARKER
 from muscall.synth.render import PEAK_LIMIT
 

@@ -1,49 +1,30 @@
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf, open_dict
 
-from muscall.config import CONFIG_DIR, register_resolvers
+from muscall.config import compose_config
 
-from ..conftest import write_tiny_dataset, write_word_set
-
-register_resolvers()
-
-
-def compose_cfg(output_dir, overrides=()):
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides))
-    with open_dict(cfg):
-        cfg.paths.output_dir = str(output_dir)
-    return cfg
+from ..conftest import write_word_set
 
 
 @pytest.fixture
 def compose_command_line():
-    """compose_cfg as `python src/run.py <overrides>` sees it: HydraConfig set, cleared after.
+    """compose_config as `python src/run.py <overrides>` sees it: HydraConfig set, cleared after.
 
     `hydra` sets `hydra.*` values first, e.g. {"mode": "MULTIRUN", "sweep.dir": ...}.
     """
 
     def compose_with_hydra(output_dir, overrides=(), hydra=None):
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+        cfg = compose_config(overrides, output_dir, return_hydra_config=True)
         for key, value in (hydra or {}).items():
             OmegaConf.update(cfg, f"hydra.{key}", value, merge=False)
         HydraConfig.instance().set_config(cfg)
         with open_dict(cfg):
             del cfg["hydra"]  # as Hydra hands it to the task function
-            cfg.paths.output_dir = str(output_dir)
         return cfg
 
     yield compose_with_hydra
     HydraConfig.instance().cfg = None
-
-
-@pytest.fixture(scope="module")
-def tiny_dataset(tmp_path_factory):
-    """One tiny dataset for the module: training on it is the slow part of these tests."""
-    return write_tiny_dataset(tmp_path_factory.mktemp("data") / "tiny")
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,8 @@
 import pytest
 
+from muscall.config import compose_config
 from muscall.errors import MuscallError
 from muscall.tasks import generate
-
-from .conftest import compose_cfg
 
 
 def test_generate_renders_once_then_finds_the_dataset(tmp_path):
@@ -15,7 +14,7 @@ def test_generate_renders_once_then_finds_the_dataset(tmp_path):
         "data.generate.clip_seconds=2.0",
         "data.generate.workers=1",
     ]
-    first = generate.run(compose_cfg(tmp_path / "out", overrides))
+    first = generate.run(compose_config(overrides, tmp_path / "out"))
     assert first["clips"] == 12 and first["built"] == 1.0
     assert sorted(p.name for p in root.glob("*.json")) == [
         "manifest.json",
@@ -23,11 +22,11 @@ def test_generate_renders_once_then_finds_the_dataset(tmp_path):
         "synthmusic_train.json",
         "synthmusic_val.json",
     ]
-    again = generate.run(compose_cfg(tmp_path / "out2", overrides))
+    again = generate.run(compose_config(overrides, tmp_path / "out2"))
     assert again["built"] == 0.0
 
 
 def test_generate_needs_a_generator_config(tmp_path):
-    cfg = compose_cfg(tmp_path, ["task=generate", "data=folder", f"data.root={tmp_path}"])
+    cfg = compose_config(["task=generate", "data=folder", f"data.root={tmp_path}"], tmp_path)
     with pytest.raises(MuscallError, match="data.generate"):
         generate.run(cfg)

@@ -2,9 +2,8 @@
 
 import pytest
 
+from muscall.config import compose_config
 from muscall.tasks import train
-
-from .conftest import compose_cfg
 
 
 @pytest.mark.slow
@@ -20,7 +19,7 @@ def test_cpu_model_learns_the_builtin_dataset(tmp_path):
         "trainer.max_epochs=20",
         "trainer.enable_progress_bar=false",
     ]
-    metrics = train.run(compose_cfg(tmp_path / "run", overrides))
+    metrics = train.run(compose_config(overrides, tmp_path / "run"))
     chance_r10 = 100 * 10 / metrics["test/num_tracks"]
     assert metrics["test/text_to_audio_R@10"] >= 4 * chance_r10
     assert metrics["zeroshot/genre/accuracy"] >= 2 * 10.0  # ten genres

@@ -7,11 +7,10 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from muscall.config import compose_config
 from muscall.errors import MuscallError
 from muscall.losses import ContentAwareWeighting
-from muscall.tasks import components, retrieval, train, zeroshot
-
-from .conftest import compose_cfg
+from muscall.tasks import assembly, retrieval, train, zeroshot
 
 RETRIEVAL_KEYS = {
     f"{d}_{m}"
@@ -23,7 +22,7 @@ RETRIEVAL_KEYS = {
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, train_overrides):
     out = tmp_path_factory.mktemp("train")
-    metrics = train.run(compose_cfg(out, train_overrides))
+    metrics = train.run(compose_config(train_overrides, out))
     return out, metrics
 
 
@@ -55,14 +54,14 @@ def test_retrieval_and_zeroshot_from_the_checkpoint_alone(
         "data.num_workers=0",
         f"ckpt_path={metrics['best_checkpoint']}",
     ]
-    got = retrieval.run(compose_cfg(tmp_path / "r", ["task=retrieval", *common]))
+    got = retrieval.run(compose_config(["task=retrieval", *common], tmp_path / "r"))
     assert got.keys() >= RETRIEVAL_KEYS
     assert got["num_tracks"] == 4 and got["num_captions"] == 4
     # Evaluation is deterministic: centre crops, eval mode.
-    again = retrieval.run(compose_cfg(tmp_path / "r2", ["task=retrieval", *common]))
+    again = retrieval.run(compose_config(["task=retrieval", *common], tmp_path / "r2"))
     assert again == got
     sets = f"zeroshot.sets={{words: {tiny_set_file}}}"
-    zs = zeroshot.run(compose_cfg(tmp_path / "z", ["task=zeroshot", *common, sets]))
+    zs = zeroshot.run(compose_config(["task=zeroshot", *common, sets], tmp_path / "z"))
     assert 0.0 <= zs["zeroshot/words/accuracy"] <= 100.0
     assert zs["zeroshot/words/num_items"] == 4
     assert json.loads((tmp_path / "z" / "metrics.json").read_text()) == pytest.approx(zs)
@@ -90,17 +89,17 @@ def test_resume_continues_with_optimizer_and_scheduler_state(
     saved_best = next(v for k, v in state["callbacks"].items() if k.startswith("BestCheckpoint"))
 
     probe = BestAtTrainStart()
-    build_trainer = components.build_trainer
+    build_trainer = assembly.build_trainer
 
     def with_probe(cfg, loggers):
         trainer = build_trainer(cfg, loggers)
         trainer.callbacks.append(probe)
         return trainer
 
-    monkeypatch.setattr(components, "build_trainer", with_probe)
+    monkeypatch.setattr(assembly, "build_trainer", with_probe)
     more = train_overrides + ["trainer.max_epochs=3", f"ckpt_path={last}"]
     resumed = tmp_path / "resumed"
-    metrics = train.run(compose_cfg(resumed, more))
+    metrics = train.run(compose_config(more, resumed))
     assert metrics["steps"] == 9  # 3 more steps, not 9 from scratch
     # The best checkpoint, its score and its tie-breaker came back before training went on
     # (R@10 is 100 at every epoch of 4 val tracks: only the restored state can show this).
@@ -116,7 +115,7 @@ def test_resume_continues_with_optimizer_and_scheduler_state(
 
 
 def test_eval_tasks_need_a_checkpoint(tmp_path, tiny_dataset):
-    cfg = compose_cfg(tmp_path, ["task=retrieval", "data=folder", f"data.root={tiny_dataset}"])
+    cfg = compose_config(["task=retrieval", "data=folder", f"data.root={tiny_dataset}"], tmp_path)
     with pytest.raises(MuscallError, match="ckpt_path"):
         retrieval.run(cfg)
 
@@ -143,7 +142,7 @@ def test_weighted_loss_smoke_run(tmp_path, tiny_dataset, monkeypatch):
         "trainer.enable_progress_bar=false",
         "task.zeroshot_after_fit=false",
     ]
-    metrics = train.run(compose_cfg(tmp_path, overrides))
+    metrics = train.run(compose_config(overrides, tmp_path))
     assert metrics["steps"] == 1
     assert 0.0 <= metrics["test/text_to_audio_R@10"] <= 100.0
     # The weighting saw the training batch (and the validation batch): it was not dropped.

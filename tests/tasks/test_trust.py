@@ -9,10 +9,10 @@ import pytest
 import wandb
 from omegaconf import OmegaConf
 
-from muscall.tasks import components, evaluation, retrieval, train, zeroshot
+from muscall.config import compose_config
+from muscall.tasks import evaluation, loggers, retrieval, train, zeroshot
 
 from ..conftest import SMALL_RUN_TEMPLATES
-from .conftest import compose_cfg
 
 # What the checkpoint records of the small run's data config (conftest.small_run).
 SMALL_RUN_PREPROCESSING = {
@@ -48,11 +48,13 @@ def test_post_fit_metrics_are_the_eval_tasks_metrics_of_the_best_checkpoint(smal
     assert 0 < test["test/text_to_audio_R@10"] < 100
     assert test["test/text_to_audio_mean_rank"] > 1
 
-    got = retrieval.run(compose_cfg(tmp_path / "r", _eval_overrides(small_run, "retrieval")))
+    got = retrieval.run(compose_config(_eval_overrides(small_run, "retrieval"), tmp_path / "r"))
     assert {f"test/{k}": v for k, v in got.items()} == pytest.approx(test, rel=1e-6)
 
     sets = f"zeroshot.sets={{words: {small_run['set_file']}}}"
-    zs = zeroshot.run(compose_cfg(tmp_path / "z", [*_eval_overrides(small_run, "zeroshot"), sets]))
+    zs = zeroshot.run(
+        compose_config([*_eval_overrides(small_run, "zeroshot"), sets], tmp_path / "z")
+    )
     assert zs == pytest.approx(_with_prefix(fit, "zeroshot/"), rel=1e-6)
     assert zs["zeroshot/words/num_items"] == 24
 
@@ -60,7 +62,7 @@ def test_post_fit_metrics_are_the_eval_tasks_metrics_of_the_best_checkpoint(smal
 def test_validation_inside_fit_is_task_retrieval_on_the_val_split(small_run, tmp_path):
     fit = small_run["metrics"]
     overrides = [*_eval_overrides(small_run, "retrieval"), "task.split=val"]
-    got = retrieval.run(compose_cfg(tmp_path, overrides))
+    got = retrieval.run(compose_config(overrides, tmp_path))
     # The selected epoch's row of the per-epoch history: the best R@10, then lowest mean rank.
     with (small_run["out"] / "metrics.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -74,7 +76,7 @@ def test_validation_inside_fit_is_task_retrieval_on_the_val_split(small_run, tmp
 
 def test_the_checkpoint_decides_preprocessing_and_templates(small_run, tmp_path):
     best = small_run["metrics"]["best_checkpoint"]
-    cfg = compose_cfg(tmp_path, _eval_overrides(small_run, "zeroshot"))
+    cfg = compose_config(_eval_overrides(small_run, "zeroshot"), tmp_path)
     assert cfg.data.clip_seconds == 20.0 and cfg.data.eval_hop_seconds is None  # folder defaults
     opened = evaluation.open_checkpoint(cfg, best, {})
     assert opened.checkpoint.preprocessing == SMALL_RUN_PREPROCESSING
@@ -179,7 +181,7 @@ def test_each_train_job_in_one_process_is_its_own_wandb_run(tmp_path, tiny_datas
             "trainer.limit_train_batches=1",
             f"seed={seed}",
         )
-        train.run(compose_cfg(out, overrides))
+        train.run(compose_config(overrides, out))
         assert wandb.run is None  # finished, not left open for the next job to log into
         runs = _offline_runs(out)
         assert len(runs) == 1, runs
@@ -197,14 +199,14 @@ def _sweep_identity(tmp_path, compose_command_line, sweep_dir, num=3):
     overrides = ["logger=wandb", "data.clip_seconds=1.0", "seed=7"]
     hydra = {"mode": "MULTIRUN", "sweep.dir": sweep_dir, "job.num": num}
     cfg = compose_command_line(tmp_path, overrides, hydra)
-    return components._wandb_identity(cfg, cfg.logger.wandb)
+    return loggers._wandb_identity(cfg, cfg.logger.wandb)
 
 
 def test_a_single_run_is_grouped_by_task(tmp_path):
-    cfg = compose_cfg(tmp_path, ["logger=wandb"])
-    assert components._wandb_identity(cfg, cfg.logger.wandb) == {"group": "train", "name": None}
-    cfg = compose_cfg(tmp_path, ["logger=wandb", "logger.wandb.group=g", "logger.wandb.name=n"])
-    assert components._wandb_identity(cfg, cfg.logger.wandb) == {"group": "g", "name": "n"}
+    cfg = compose_config(["logger=wandb"], tmp_path)
+    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {"group": "train", "name": None}
+    cfg = compose_config(["logger=wandb", "logger.wandb.group=g", "logger.wandb.name=n"], tmp_path)
+    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {"group": "g", "name": "n"}
 
 
 def test_sweep_jobs_share_the_sweep_group_and_are_named_by_job(tmp_path, compose_command_line):
@@ -223,7 +225,7 @@ def test_sweeps_on_different_days_get_different_groups(tmp_path, compose_command
 
 
 def test_early_stopping_composes_and_stops_a_run_that_cannot_improve(tmp_path, tiny_dataset):
-    cfg = compose_cfg(tmp_path / "cfg", ["callbacks=early_stopping"])
+    cfg = compose_config(["callbacks=early_stopping"], tmp_path / "cfg")
     stopper = cfg.callbacks.early_stopping
     assert stopper.monitor == cfg.task.optimized_metric and stopper.mode == "max"
     assert {"model_checkpoint", "last_checkpoint", "metrics_history"} <= cfg.callbacks.keys()
@@ -237,7 +239,7 @@ def test_early_stopping_composes_and_stops_a_run_that_cannot_improve(tmp_path, t
         "trainer.limit_train_batches=1",
     )
     out = tmp_path / "run"
-    metrics = train.run(compose_cfg(out, overrides))
+    metrics = train.run(compose_config(overrides, out))
     assert metrics["steps"] == 2  # two epochs of one batch, not five
     with (out / "metrics.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 2

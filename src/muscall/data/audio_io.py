@@ -110,7 +110,7 @@ def check_audible(wave: np.ndarray, path: str | Path) -> None:
 
 
 def _npy_frames(array: np.ndarray, path: Path) -> int:
-    # The seed's layout: mono (N,) or channels-first (C, N) with few channels.
+    # MusCALL's layout: mono (N,) or channels-first (C, N) with few channels.
     if array.ndim == 1:
         return array.shape[0]
     if array.ndim == 2 and array.shape[0] <= 8:

@@ -1,4 +1,4 @@
-"""Caption split files in the seed's layout: `<root>/<name>_<split>.json`."""
+"""Caption split files in MusCALL's layout: `<root>/<name>_<split>.json`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def find_name(root: Path, name: str | None) -> str:
 
 
 def split_path(root: Path, name: str, split: str) -> Path:
+    """Where a split's captions live; every dataset reader and writer names it here."""
     return root / f"{name}_{split}.json"
 
 

@@ -1,8 +1,9 @@
-"""Reading the JSON files users write, with errors that point at the line."""
+"""JSON files: read with errors that point at the line, written atomically."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,3 +20,12 @@ def read_json(path: Path, what: str) -> Any:
         raise DatasetError(
             f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from error
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON through a temporary file, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+    return path

@@ -19,10 +19,10 @@ from torch import nn
 Gather = Callable[[torch.Tensor], torch.Tensor]
 
 
-def clip_logits(
+def pair_logits(
     audio_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor | float
 ) -> torch.Tensor:
-    """Scaled similarities (Na, Nt) = logit_scale · audio_emb · text_embᵀ."""
+    """Logits of every audio-text pair (Na, Nt) = logit_scale · audio_emb · text_embᵀ."""
     return logit_scale * audio_emb @ text_emb.T
 
 
@@ -56,12 +56,12 @@ class InfoNCE(nn.Module):
     ) -> torch.Tensor:
         _check_shapes(audio_emb, text_emb, weights)
         if self.gather is None:
-            per_audio = clip_logits(audio_emb, text_emb, logit_scale)  # (B, B)
+            per_audio = pair_logits(audio_emb, text_emb, logit_scale)  # (B, B)
             per_text = per_audio.T
             offset = 0
         else:
-            per_audio = clip_logits(audio_emb, self.gather(text_emb), logit_scale)  # (B, W·B)
-            per_text = clip_logits(self.gather(audio_emb), text_emb, logit_scale).T  # (B, W·B)
+            per_audio = pair_logits(audio_emb, self.gather(text_emb), logit_scale)  # (B, W·B)
+            per_text = pair_logits(self.gather(audio_emb), text_emb, logit_scale).T  # (B, W·B)
             offset = self._rank() * audio_emb.shape[0]
         labels = self._cached_labels(audio_emb.shape[0], offset, audio_emb.device)
         audio_to_text = weighted_cross_entropy(per_audio, labels, weights)

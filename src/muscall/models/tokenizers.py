@@ -12,7 +12,10 @@ from collections.abc import Sequence
 
 import torch
 
-from muscall.models.text_minilm import minilm_path
+from muscall.models.text_minilm import packaged_minilm_path
+
+# CLIP's BPE ids run 0..49407, end-of-text the highest; conf/model/text/clip.yaml must agree.
+CLIP_VOCAB_SIZE = 49408
 
 
 class _LazyTokenizer:
@@ -43,7 +46,7 @@ def clean_caption(text: str) -> str:
 class ClipBPETokenizer(_LazyTokenizer):
     """CLIP's BPE: texts -> {"input_ids": (B, context_length)}, SOT ... EOT then 0-padding."""
 
-    vocab_size = 49408
+    vocab_size = CLIP_VOCAB_SIZE
 
     def __init__(self, context_length: int = 77):
         super().__init__()
@@ -74,7 +77,8 @@ class MiniLMTokenizer(_LazyTokenizer):
     def _build(self):
         from transformers import AutoTokenizer
 
-        return AutoTokenizer.from_pretrained(minilm_path(), local_files_only=True)
+        path = packaged_minilm_path("the MiniLM tokenizer")
+        return AutoTokenizer.from_pretrained(path, local_files_only=True)
 
     def __call__(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         if not texts:  # the HF tokenizer raises on an empty batch

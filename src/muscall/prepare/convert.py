@@ -66,7 +66,7 @@ def convert_one(job: AudioJob, target: Path, sample_rate: int) -> tuple[str, flo
         raise AudioError(f"{job.source}: audio is silent (all samples are zero)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
-    # Resampling may overshoot full scale by a hair; 16-bit PCM would wrap, so clip first.
+    # Resampling may overshoot full scale by a hair; 16-bit PCM would wrap, so limit to ±1 first.
     sf.write(partial, np.clip(wave, -1.0, 1.0), sample_rate, format="FLAC", subtype="PCM_16")
     os.replace(partial, dest)
     return "converted", wave.shape[0] / sample_rate

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from muscall.data.captions import SPLITS
 from muscall.errors import DatasetError, MuscallError
 from muscall.prepare.convert import AUDIO_EXTENSIONS, AudioJob, Decoder
 from muscall.prepare.paths import inside
@@ -24,7 +25,6 @@ from muscall.prepare.writers import write_split
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
 SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 CAPTION_SUFFIXES = (".csv", ".jsonl")
 
@@ -81,7 +81,7 @@ def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
 
 
 def write_splits(target: Path, name: str, tracks: list[Track]) -> tuple[dict, dict]:
-    """One entry per caption (the seed's layout); returns tracks and captions per split."""
+    """One entry per caption (MusCALL's layout); returns tracks and captions per split."""
     counts, captions = {}, {}
     for split in SPLITS:
         chosen = [track for track in tracks if track.split == split]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from muscall.data.captions import SPLITS, split_path
+from muscall.data.json_io import write_json
 from muscall.errors import DatasetError
 from muscall.prepare.convert import AudioJob, Decoder
 from muscall.prepare.mtt_annotations import (
@@ -26,11 +28,10 @@ from muscall.prepare.mtt_annotations import (
     read_won_split,
     top_tags,
 )
-from muscall.prepare.writers import write_json, write_labelled_set, write_split
+from muscall.prepare.writers import write_labelled_set, write_split
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "val", "test")
 FOLDER_SPLITS = {"train": "0123456789ab", "val": "c", "test": "def"}
 # MTT tags are genres, instruments, voices and moods ("slow", "female vocal", "no vocals"):
 # these read as plain English with any of them in the slot.
@@ -70,7 +71,7 @@ def prepare(source: Path, options: DictConfig, decoder: Decoder) -> dict:
         "tags": tags,
         "dropped_no_tag": dict(dropped),
         "not_in_split": sum(clip.clip_id not in plan.split_of for clip in clips),
-        "caption_files": [f"mtt_{split}.json" for split in SPLITS],
+        "caption_files": [split_path(target, "mtt", split).name for split in SPLITS],
     }
     if plan.not_annotated is not None:
         report["not_annotated"] = plan.not_annotated

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from muscall.data.captions import split_path
+from muscall.data.json_io import write_json
 
 REPORT_FILE = "prepare_report.json"
 
 
-def write_json(path: Path, data) -> Path:
-    """Write JSON through a temporary file, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-    return path
-
-
 def write_split(target: Path, name: str, split: str, entries: Sequence[Mapping]) -> Path:
-    """`<target>/<name>_<split>.json`: [{audio_id, caption, audio_path}], paths relative."""
-    return write_json(target / f"{name}_{split}.json", [dict(e) for e in entries])
+    """A split file: [{audio_id, caption, audio_path}], paths relative to `target`."""
+    return write_json(split_path(target, name, split), [dict(e) for e in entries])
 
 
 def write_labelled_set(

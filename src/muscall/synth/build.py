@@ -12,16 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from muscall.data.json_io import write_json
 from muscall.errors import MuscallError
 from muscall.synth.clip import genre_plan, make_clip
-from muscall.synth.layout import (
-    AUDIO_DIR,
-    assign_splits,
-    audio_path,
-    write_json,
-    write_splits,
-    write_zeroshot,
-)
+from muscall.synth.layout import AUDIO_DIR, assign_splits, audio_path, write_splits, write_zeroshot
 from muscall.synth.manifest import (
     FORMAT_VERSION,
     GENERATOR,
@@ -39,21 +33,16 @@ CHUNK = 8  # clips per task sent to a worker: enough to amortise the pickling
 
 
 def build_dataset(
-    root: str | Path,
-    *,
-    name: str = "synthmusic",
-    num_clips: int = 1200,
-    clip_seconds: float = 10.0,
-    sample_rate: int = 16000,
-    seed: int = 0,
-    workers: int | None = None,
-    val_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    overwrite: bool = False,
+    root: str | Path, *, workers: int | None = None, overwrite: bool = False, **params
 ) -> dict:
-    """Render the dataset into `root` (or find it there already); returns a short summary."""
+    """Render the dataset into `root` (or find it there already); returns a short summary.
+
+    `params` are those of `build_params`: what decides the output. `workers`: processes
+    that render (None: every core); `overwrite`: replace a dataset built differently.
+    """
     root = Path(root).expanduser()
-    params = _params(name, num_clips, clip_seconds, sample_rate, seed, val_fraction, test_fraction)
+    params = build_params(**params)
+    name, seed, num_clips = params["name"], params["seed"], params["num_clips"]
     if not overwrite and matches(root, params):
         counts = read_manifest(root)["counts"]
         return {"root": str(root), "built": False, "clips": num_clips, **counts, "seconds": 0.0}
@@ -63,7 +52,7 @@ def build_dataset(
     (root / AUDIO_DIR).mkdir(exist_ok=True)
     genres = genre_plan(seed, num_clips)
     entries = _render_all(root, params, genres, workers)
-    splits = assign_splits(genres, seed, val_fraction, test_fraction)
+    splits = assign_splits(genres, seed, params["val_fraction"], params["test_fraction"])
     write_splits(root, name, entries, splits)
     write_zeroshot(root, entries, splits["test"])
     counts = {split: len(indices) for split, indices in splits.items()}
@@ -75,24 +64,25 @@ def build_dataset(
 
 
 def dataset_matches(
-    root: str | Path,
+    root: str | Path, *, workers: int | None = None, overwrite: bool = False, **params
+) -> bool:
+    """Whether `root` holds the finished dataset that `build_dataset` makes of these arguments.
+
+    It takes `workers` and `overwrite` too, so both accept the same arguments, and ignores them.
+    """
+    return matches(Path(root).expanduser(), build_params(**params))
+
+
+def build_params(
     *,
     name: str = "synthmusic",
     num_clips: int = 1200,
     clip_seconds: float = 10.0,
     sample_rate: int = 16000,
     seed: int = 0,
-    workers: int | None = None,
     val_fraction: float = 0.1,
     test_fraction: float = 0.1,
-    overwrite: bool = False,
-) -> bool:
-    """Whether `root` holds a finished dataset built with these parameters (workers aside)."""
-    params = _params(name, num_clips, clip_seconds, sample_rate, seed, val_fraction, test_fraction)
-    return matches(Path(root).expanduser(), params)
-
-
-def _params(name, num_clips, clip_seconds, sample_rate, seed, val_fraction, test_fraction):
+) -> dict:
     """The parameters that decide the output, validated and in their JSON form."""
     problems = []
     if not str(name) or "/" in str(name):

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from muscall.data.captions import SPLITS, split_path
+from muscall.data.json_io import write_json
 from muscall.synth.attributes import MOODS
 from muscall.synth.captions import TEMPO_WORDS
 from muscall.synth.instruments import FAMILIES
 from muscall.synth.styles import GENRES
 
-SPLITS = ("train", "val", "test")
 AUDIO_DIR = "audio"
 ZEROSHOT_DIR = "zeroshot"
 SPLIT_SALT = 7919  # keeps the split shuffle's stream apart from the clips' streams
-
-
-def split_file(root: Path, name: str, split: str) -> Path:
-    return root / f"{name}_{split}.json"
 
 
 def zeroshot_files(root: Path) -> tuple[Path, Path]:
@@ -57,17 +52,9 @@ def assign_splits(
     return {"train": sorted(train), "val": sorted(val), "test": sorted(test)}
 
 
-def write_json(path: Path, data) -> None:
-    """Write JSON through a temporary file, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-
-
 def write_splits(root: Path, name: str, entries: Sequence[dict], splits: dict) -> None:
     for split in SPLITS:
-        write_json(split_file(root, name, split), [entries[i] for i in splits[split]])
+        write_json(split_path(root, name, split), [entries[i] for i in splits[split]])
 
 
 def tag_labels(attributes: dict) -> list[str]:

@@ -11,8 +11,9 @@ import hashlib
 import json
 from pathlib import Path
 
+from muscall.data.captions import SPLITS, split_path
 from muscall.errors import DatasetError
-from muscall.synth.layout import AUDIO_DIR, SPLITS, ZEROSHOT_DIR, split_file, zeroshot_files
+from muscall.synth.layout import AUDIO_DIR, ZEROSHOT_DIR, zeroshot_files
 
 # Bump whenever the same parameters would give different audio or captions, so datasets
 # rendered by an older generator are re-rendered instead of silently reused.
@@ -71,7 +72,7 @@ def _files_present(root: Path, name: str) -> bool:
         return False
     for split in SPLITS:
         try:
-            entries = json.loads(split_file(root, name, split).read_text(encoding="utf-8"))
+            entries = json.loads(split_path(root, name, split).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
         if not all((root / entry["audio_path"]).is_file() for entry in entries):
@@ -114,7 +115,7 @@ def remove_outputs(root: Path, name: str) -> None:
     for path in (manifest_path(root), *zeroshot_files(root)):
         path.unlink(missing_ok=True)
     for split in SPLITS:
-        split_file(root, name, split).unlink(missing_ok=True)
+        split_path(root, name, split).unlink(missing_ok=True)
     for folder in (root / AUDIO_DIR, root / ZEROSHOT_DIR):
         if folder.is_dir():
             for path in folder.glob("synth_*.npy*"):
