@@ -48,12 +48,12 @@ class AudioCaptionDataModule(pl.LightningDataModule):
     ):
         """Built from the `data` config by Hydra; the run adds `tokenizer` and `bad_items_path`.
 
-        `zeroshot_sets` are the labelled sets this dataset offers (what `zeroshot=default`
-        selects; they are served by `ZeroShotSets`); `generate` is the built-in dataset's
-        recipe, rendered by `prepare_data` when `root` is its home and it is missing.
+        `zeroshot_sets` are the labelled sets this dataset offers: accepted so the whole `data`
+        config builds this object, but read from the config by `zeroshot=default` and served
+        by `ZeroShotSets`, not here. `generate` is the built-in dataset's recipe, rendered by
+        `prepare_data` when `root` is its home and it is missing.
         """
         super().__init__()
-        self.offered_zeroshot_sets = dict(zeroshot_sets or {})
         self.generate = generate
         self.root = Path(root).expanduser().resolve()
         self.name = name
