@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from muscall.config import compose_config, go_offline
 
@@ -138,3 +139,28 @@ def small_run(tmp_path_factory):
         "set_file": set_file,
         "overrides": overrides,
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A checkpoint of the tiny model after one training step: enough to run every evaluation."""
+    from muscall.tasks import train
+
+    data = write_tiny_dataset(tmp_path_factory.mktemp("ckpt_data") / "tiny")
+    out = tmp_path_factory.mktemp("ckpt_run")
+    overrides = [
+        "model=tiny",
+        "data=folder",
+        f"data.root={data}",
+        "data.clip_seconds=1.0",
+        "data.batch_size=4",
+        "data.num_workers=0",
+        "trainer=cpu",
+        "trainer.max_epochs=1",
+        "trainer.limit_train_batches=1",
+        "trainer.enable_progress_bar=false",
+        "task.zeroshot_after_fit=false",
+        "task.test_after_fit=false",
+    ]
+    train.run(compose_config(overrides, out))
+    return out / "checkpoints" / "last.ckpt"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import soundfile as sf
 
 from muscall.config import compose_config
@@ -78,30 +77,3 @@ def write_corrupt(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"RIFF\x00\x00\x00\x00not really audio" * 4)
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    """A checkpoint of the tiny model after one training step: enough to run every evaluation."""
-    from muscall.tasks import train
-
-    from ..conftest import write_tiny_dataset
-
-    data = write_tiny_dataset(tmp_path_factory.mktemp("ckpt_data") / "tiny")
-    out = tmp_path_factory.mktemp("ckpt_run")
-    overrides = [
-        "model=tiny",
-        "data=folder",
-        f"data.root={data}",
-        "data.clip_seconds=1.0",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        "trainer=cpu",
-        "trainer.max_epochs=1",
-        "trainer.limit_train_batches=1",
-        "trainer.enable_progress_bar=false",
-        "task.zeroshot_after_fit=false",
-        "task.test_after_fit=false",
-    ]
-    train.run(compose_config(overrides, out))
-    return out / "checkpoints" / "last.ckpt"
