@@ -42,6 +42,8 @@ class Checkpoint:
     zeroshot_templates: list[str] | None
     format_version: int
     muscall_version: str | None
+    # The network config as YAML (or JSON) text: what rebuilds `net`, and what an export keeps.
+    net_config: str = ""
 
 
 def project_version() -> str:
@@ -85,7 +87,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if found < 1:
         log.warning("%s: written before checkpoint format 1: preprocessing from the config", path)
     net_config = meta["net_config"]
-    net = instantiate(OmegaConf.create(net_config) if isinstance(net_config, str) else net_config)
+    if not isinstance(net_config, str):  # written before format 1 as a mapping
+        net_config = OmegaConf.to_yaml(OmegaConf.create(net_config))
+    net = build_net(OmegaConf.to_container(OmegaConf.create(net_config)), path)
     prefix = "net."
     state = {k[len(prefix) :]: v for k, v in saved["state_dict"].items() if k.startswith(prefix)}
     net.load_state_dict(state)
@@ -96,4 +100,38 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         zeroshot_templates=meta.get("zeroshot_templates"),
         format_version=found,
         muscall_version=meta.get("muscall_version"),
+        net_config=net_config,
     )
+
+
+# A saved config names the classes that rebuild a network; only these modules may be named,
+# so a checkpoint or model folder from someone else can never make loading call os.system.
+TRUSTED_TARGET_PREFIX = "muscall.models."
+
+
+def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
+    """Instantiate a saved network config whose every `_target_` is a muscall model class."""
+    for target in _targets(net_config):
+        if not isinstance(target, str) or not target.startswith(TRUSTED_TARGET_PREFIX):
+            raise MuscallError(
+                f"{origin}: the network config names {target!r}; only classes under "
+                f"{TRUSTED_TARGET_PREFIX}* are built from a saved config"
+            )
+    try:
+        return instantiate(OmegaConf.create(net_config))
+    except Exception as error:  # noqa: BLE001 - a stale or edited config fails in many ways
+        raise MuscallError(
+            f"{origin}: cannot build the network from its config ({error})"
+        ) from error
+
+
+def _targets(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "_target_":
+                yield value
+            else:
+                yield from _targets(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _targets(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def read_clip(
     wave = _decode(source, start, min(length, source.num_frames - start))
     wave = _to_rate(wave, source.sample_rate, sample_rate, path)
     if want is not None:
-        wave = _fit(wave, round(want * sample_rate))
+        wave = fit_length(wave, round(want * sample_rate))
     return wave
 
 
@@ -94,11 +95,41 @@ def read_windows(
     npy_sample_rate: int = 16000,
 ) -> np.ndarray:
     """Windows over the whole track, (W, window samples) at `sample_rate`: whole-track evaluation."""
-    wave = read_clip(path, sample_rate, None, "none", None, npy_sample_rate)
+    return np.stack(
+        list(iter_windows(path, sample_rate, window_seconds, hop_seconds, npy_sample_rate))
+    )
+
+
+def iter_windows(
+    path: str | Path,
+    sample_rate: int,
+    window_seconds: float,
+    hop_seconds: float | None = None,
+    npy_sample_rate: int = 16000,
+) -> Iterator[np.ndarray]:
+    """Yield the whole track's windows one at a time, each decoded on its own.
+
+    A 30-minute stereo track never sits in memory: each window's span is read from the file
+    in its own rate and resampled alone. Windows are placed as `window_starts` places them on
+    the track at `sample_rate`.
+    """
+    source = probe(Path(path), npy_sample_rate)
+    if source.num_frames == 0:
+        raise AudioError(f"{path}: audio file is empty")
     window = round(window_seconds * sample_rate)
     hop = round((hop_seconds or window_seconds) * sample_rate)
-    starts = window_starts(wave.shape[0], window, hop)
-    return np.stack([_fit(wave[start : start + window], window) for start in starts])
+    total = resampled_length(source.num_frames, source.sample_rate, sample_rate)
+    span = math.ceil(window * source.sample_rate / sample_rate)  # one window, in the file's rate
+    with _Decoder(source) as decoder:
+        for start in window_starts(total, window, hop):
+            first = start * source.sample_rate // sample_rate
+            wave = decoder.read(first, min(span, source.num_frames - first))
+            yield fit_length(_to_rate(wave, source.sample_rate, sample_rate, path), window)
+
+
+def resampled_length(frames: int, source_rate: int, target_rate: int) -> int:
+    """How many samples `frames` at `source_rate` become at `target_rate` (as torchaudio)."""
+    return math.ceil(frames * target_rate / source_rate)
 
 
 def check_audible(wave: np.ndarray, path: str | Path) -> None:
@@ -130,26 +161,53 @@ def _crop_start(total: int, length: int, mode: str, rng: np.random.Generator | N
 
 
 def _decode(source: AudioSource, start: int, frames: int) -> np.ndarray:
-    try:
-        if source.path.suffix.lower() == ".npy":
-            array = np.load(source.path, mmap_mode="r")
-            crop = (
-                array[start : start + frames]
-                if array.ndim == 1
-                else array[:, start : start + frames]
-            )
-            wave = np.array(crop, dtype=np.float32)  # a copy: the memory map is read-only
-            wave = wave if wave.ndim == 1 else wave.mean(axis=0)
-        else:
-            data, _ = sf.read(
-                str(source.path), start=start, frames=frames, dtype="float32", always_2d=True
-            )
-            wave = data.mean(axis=1)
-    except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-        raise AudioError(f"{source.path}: cannot decode audio ({error})") from error
-    if not np.isfinite(wave).all():
-        raise AudioError(f"{source.path}: audio holds NaN or infinite samples")
-    return np.ascontiguousarray(wave, dtype=np.float32)
+    with _Decoder(source) as decoder:
+        return decoder.read(start, frames)
+
+
+class _Decoder:
+    """An open audio file read span by span; a span that follows the last one needs no seek."""
+
+    def __init__(self, source: AudioSource):
+        self.source = source
+        self._file: sf.SoundFile | None = None
+        self._array: np.ndarray | None = None
+
+    def __enter__(self) -> _Decoder:
+        try:
+            if self.source.path.suffix.lower() == ".npy":
+                self._array = np.load(self.source.path, mmap_mode="r")
+            else:
+                self._file = sf.SoundFile(str(self.source.path))
+        except Exception as error:  # noqa: BLE001 - decoder errors come in many types
+            raise AudioError(f"{self.source.path}: cannot decode audio ({error})") from error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def read(self, start: int, frames: int) -> np.ndarray:
+        """Mono float32 frames [start, start + frames) of the file."""
+        try:
+            if self._array is not None:
+                array = self._array
+                crop = (
+                    array[start : start + frames]
+                    if array.ndim == 1
+                    else array[:, start : start + frames]
+                )
+                wave = np.array(crop, dtype=np.float32)  # a copy: the memory map is read-only
+                wave = wave if wave.ndim == 1 else wave.mean(axis=0)
+            else:
+                if self._file.tell() != start:
+                    self._file.seek(start)
+                wave = self._file.read(frames, dtype="float32", always_2d=True).mean(axis=1)
+        except Exception as error:  # noqa: BLE001 - decoder errors come in many types
+            raise AudioError(f"{self.source.path}: cannot decode audio ({error})") from error
+        if not np.isfinite(wave).all():
+            raise AudioError(f"{self.source.path}: audio holds NaN or infinite samples")
+        return np.ascontiguousarray(wave, dtype=np.float32)
 
 
 def _to_rate(wave: np.ndarray, source_rate: int, target_rate: int, path) -> np.ndarray:
@@ -161,7 +219,8 @@ def _to_rate(wave: np.ndarray, source_rate: int, target_rate: int, path) -> np.n
     return resampled.numpy().astype(np.float32, copy=False)
 
 
-def _fit(wave: np.ndarray, samples: int) -> np.ndarray:
+def fit_length(wave: np.ndarray, samples: int) -> np.ndarray:
+    """`wave` cut or zero-padded at the end to `samples`."""
     if wave.shape[0] >= samples:
         return wave[:samples]
     return np.pad(wave, (0, samples - wave.shape[0]))

@@ -41,9 +41,14 @@ def embed_audio_batch(
     emb = torch.cat([net.encode_audio(part) for part in audio.split(chunk_size)])  # (W, D)
     if window_owner is None:
         return emb
-    owner = window_owner.to(emb.device)
+    return pool_windows(emb, window_owner)
+
+
+def pool_windows(window_emb: torch.Tensor, window_owner: torch.Tensor) -> torch.Tensor:
+    """Unit-norm track embeddings (B, D): the normalised sum of each track's window embeddings."""
+    owner = window_owner.to(window_emb.device)
     tracks = int(owner.max()) + 1
-    pooled = emb.new_zeros(tracks, emb.shape[1]).index_add_(0, owner, emb)  # (B, D)
+    pooled = window_emb.new_zeros(tracks, window_emb.shape[1]).index_add_(0, owner, window_emb)
     return F.normalize(pooled, dim=-1)
 
 
