@@ -71,3 +71,23 @@ def test_a_folder_that_names_other_code_or_other_weights_is_refused(tiny_checkpo
 def test_an_unknown_format_is_named(tiny_checkpoint, tmp_path):
     with pytest.raises(MuscallError, match="format=tflite"):
         _export(tiny_checkpoint, tmp_path, "format=tflite")
+
+
+def test_format_onnx_adds_both_graphs_that_onnx_runtime_runs(tiny_checkpoint, tmp_path):
+    import onnxruntime as ort
+
+    _, folder = _export(tiny_checkpoint, tmp_path, "format=onnx")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "audio_encoder.onnx",
+        "config.json",
+        "model.safetensors",
+        "onnx_export.json",
+        "text_encoder.onnx",
+    ]
+    model = muscall.load(folder)  # still a model folder
+    wave = (torch.randn(2, 20000) * 0.1).numpy()
+    session = ort.InferenceSession(str(folder / "audio_encoder.onnx"))
+    (got,) = session.run(None, {"waveform": wave})
+    expected = model.net.encode_audio(torch.from_numpy(wave)).detach().numpy()
+    assert abs(got - expected).max() < 1e-4

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from muscall.checkpoint import Checkpoint, build_net, project_version
@@ -27,8 +28,12 @@ def is_model_folder(path: Path) -> bool:
     return path.is_dir() and (path / CONFIG_FILE).is_file()
 
 
-def save_model_folder(checkpoint: Checkpoint, out: Path) -> Path:
+def save_model_folder(
+    checkpoint: Checkpoint, out: Path, extra: Callable[[Path], object] | None = None
+) -> Path:
     """Write `checkpoint` as a model folder at `out`, replacing an earlier export there.
+
+    `extra(folder)` writes further files (the ONNX graphs) into the folder before it is moved.
 
     Written into a temporary folder beside `out` and renamed into place, so a kill
     mid-export leaves either the old folder or the new one, never half of one.
@@ -58,6 +63,8 @@ def save_model_folder(checkpoint: Checkpoint, out: Path) -> Path:
         }
         save_file(state, str(staging / WEIGHTS_FILE), metadata={"format": "pt"})
         (staging / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        if extra is not None:
+            extra(staging)
         for file in staging.iterdir():
             with file.open("rb") as handle:
                 os.fsync(handle.fileno())

@@ -31,12 +31,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
     out_run = start_run(cfg)
     model = load(ckpt_path, device="cpu")
     out = Path(cfg.out).expanduser() if cfg.out else out_run / "model"
-    folder = save_model_folder(model.checkpoint, out)
-    metrics = _check_same_embeddings(model, load(folder, device="cpu"))
+    extra = None
     if cfg.format == "onnx":
-        from muscall.export.onnx import export_onnx
+        from muscall.export.onnx import export_onnx  # checks ONNX Runtime against PyTorch
 
-        export_onnx(model.net, folder)
+        def extra(folder: Path) -> None:
+            export_onnx(model.net, folder)
+
+    folder = save_model_folder(model.checkpoint, out, extra)
+    metrics = _check_same_embeddings(model, load(folder, device="cpu"))
     write_metrics(metrics, out_run)
     print(format_table(metrics, f"task=export format={cfg.format} -> {folder}"))
     return metrics
