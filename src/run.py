@@ -6,10 +6,12 @@ import logging
 import sys
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import get_method
 from omegaconf import DictConfig
 
 from muscall.config import CONFIG_DIR, go_offline, register_resolvers
+from muscall.config_checks import check_config
 from muscall.errors import MuscallError
 
 log = logging.getLogger("muscall")
@@ -25,6 +27,8 @@ def run_task(cfg: DictConfig) -> dict[str, float]:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     try:
+        overrides = list(HydraConfig.get().overrides.task)
+        check_config(cfg, overrides, lambda groups: hydra.compose("config", overrides=groups))
         metrics = run_task(cfg)
     except MuscallError as error:
         log.error("%s", error)
