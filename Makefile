@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export WANDB_MODE ?= offline
 
-.PHONY: install main data test test-slow test-all lint format bench clean clean-runs
+.PHONY: install main data test test-slow test-all test-browser lint format bench clean clean-runs
 
 install: $(STAMP)
 
@@ -30,10 +30,18 @@ data: install
 	$(PY) src/run.py task=generate
 
 test: install
-	$(PY) -m pytest -m "not slow and not gpu" -q
+	$(PY) -m pytest -m "not slow and not gpu and not browser" -q
 
 test-slow: install
 	$(PY) -m pytest -m "slow" -q
+
+## The search page in headless Debian chromium; screenshot: outputs/browser/search_page.png
+## (or $MUSCALL_SCREENSHOT). Installs chromium + chromedriver with apt-get (root) if missing.
+test-browser: install
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| (apt-get update && apt-get install -y chromium chromium-driver)
+	$(PY) -c "import selenium" 2>/dev/null || $(PY) -m pip install -e ".[browser]"
+	$(PY) -m pytest -m browser tests/browser -q
 
 test-all: install
 	$(PY) -m pytest -q

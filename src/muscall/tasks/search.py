@@ -1,0 +1,44 @@
+"""task=search: the tracks of a library index closest to a text query or an example track."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from muscall.errors import MuscallError
+from muscall.library.index import LibraryIndex
+from muscall.library.search import check_model, choose_backend, search_audio, search_text
+from muscall.tasks.assembly import start_run
+from muscall.tasks.index import index_folder
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    import muscall
+
+    query, query_audio = cfg.get("query"), cfg.get("query_audio")
+    if (query is None) == (query_audio is None):
+        raise MuscallError(
+            "query / query_audio: give exactly one, e.g. query='warm jazz piano trio'"
+        )
+    if cfg.task.k < 1:
+        raise MuscallError(f"task.k={cfg.task.k}: ask for at least one result")
+    source = Path(cfg.source).expanduser().resolve() if cfg.get("source") else None
+    index = LibraryIndex.load(index_folder(cfg, source))
+    if not index.complete:
+        log.warning("index=%s is partial (task=index did not finish): re-run it", index.folder)
+    start_run(cfg)
+    # The index's own model unless ckpt_path names one; either way it must be the same weights.
+    model = muscall.load(cfg.get("ckpt_path") or index.model_source)
+    check_model(model, index)
+    backend = choose_backend(len(index), cfg.library.backend, cfg.library.faiss_threshold)
+    if query is not None:
+        hits = search_text(model, index, str(query), cfg.task.k, backend)
+    else:
+        hits = search_audio(model, index, Path(str(query_audio)), cfg.task.k, backend=backend)
+    for hit in hits:
+        print(f"{hit.score:.4f}\t{index.root / hit.path}")
+    return {"num_results": float(len(hits)), "top_score": hits[0].score if hits else float("nan")}
