@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 from muscall.data.captions import CaptionedAudio
-from muscall.metrics import retrieval_metrics
+from muscall.metrics.retrieval import RetrievalRanks, retrieval_ranks, summarise_ranks
+
+
+@dataclass(frozen=True)
+class RetrievalDetails:
+    """What a split's retrieval metrics were computed from, tracks in split order."""
+
+    ranks: RetrievalRanks
+    audio_emb: torch.Tensor  # (N, D) unit norm, one row per track that loaded
+    text_emb: torch.Tensor  # (Nt, D) unit norm, one row per caption
+    text_to_audio: torch.Tensor  # (Nt,) the audio_emb row each caption describes
+    captions: list[str]  # (Nt,)
 
 
 def caption_index(tracks: Sequence[CaptionedAudio]) -> tuple[list[str], torch.Tensor]:
@@ -33,8 +45,20 @@ def retrieval_from_audio_emb(
     chunk_size: int = 1024,
 ) -> dict[str, float]:
     """Retrieval metrics, both directions, for the tracks at `indices` (the ones that loaded)."""
+    return retrieval_of_tracks(net, tracks, indices, audio_emb, chunk_size)[0]
+
+
+@torch.inference_mode()
+def retrieval_of_tracks(
+    net,
+    tracks: Sequence[CaptionedAudio],
+    indices: torch.Tensor,
+    audio_emb: torch.Tensor,
+    chunk_size: int = 1024,
+) -> tuple[dict[str, float], RetrievalDetails]:
+    """`retrieval_from_audio_emb`'s metrics and the ranks and embeddings behind them."""
     captions = [tracks[i].captions for i in indices.tolist()]
-    return retrieval_from_captions(net, captions, indices, audio_emb, chunk_size)
+    return retrieval_with_details(net, captions, indices, audio_emb, chunk_size)
 
 
 @torch.inference_mode()
@@ -45,14 +69,28 @@ def retrieval_from_captions(
     audio_emb: torch.Tensor,
     chunk_size: int = 1024,
 ) -> dict[str, float]:
-    """Retrieval metrics, both directions: row i of `audio_emb` is described by `captions[i]`.
+    """Retrieval metrics, both directions: row i of `audio_emb` is described by `captions[i]`."""
+    return retrieval_with_details(net, captions, indices, audio_emb, chunk_size)[0]
+
+
+@torch.inference_mode()
+def retrieval_with_details(
+    net,
+    captions: Sequence[Sequence[str]],
+    indices: torch.Tensor,
+    audio_emb: torch.Tensor,
+    chunk_size: int = 1024,
+) -> tuple[dict[str, float], RetrievalDetails]:
+    """`retrieval_from_captions`'s metrics and the ranks and embeddings behind them.
 
     Rows are put in `indices` order first, so the result never depends on batch order.
     """
     order = torch.argsort(indices)
     flat, owner = flatten_captions([captions[i] for i in order.tolist()])
     text_emb = net.embed_text(flat).float().cpu()
-    metrics = retrieval_metrics(audio_emb[order], text_emb, owner, chunk_size=chunk_size)
+    audio_emb = audio_emb[order]
+    ranks = retrieval_ranks(audio_emb, text_emb, owner, chunk_size=chunk_size)
+    metrics = summarise_ranks(ranks)
     metrics["num_tracks"] = float(len(order))
     metrics["num_captions"] = float(len(flat))
-    return metrics
+    return metrics, RetrievalDetails(ranks, audio_emb, text_emb, owner, flat)

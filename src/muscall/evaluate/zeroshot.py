@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -11,7 +12,22 @@ from muscall.data.labelled import LabelledSet
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import DatasetError
 from muscall.evaluate.embed import embed_audio
-from muscall.metrics import classification_metrics, tagging_metrics
+from muscall.metrics import classification_metrics
+from muscall.metrics.classification import per_tag_auc, summarise_tags
+
+
+@dataclass(frozen=True)
+class ZeroShotDetails:
+    """What one set's zero-shot metrics were computed from."""
+
+    name: str
+    type: str  # "classification" or "tagging"
+    labels: tuple[str, ...]
+    scores: torch.Tensor  # (N, C) cosine similarity of each clip and each label's prompts
+    targets: torch.Tensor  # (N,) class indices, or (N, C) multi-hot for tagging
+    audio_emb: torch.Tensor  # (N, D) unit norm
+    label_emb: torch.Tensor  # (C, D) unit norm
+    tag_auc: dict[int, tuple[float, float]] | None  # tagging: (ROC-AUC, PR-AUC) by tag index
 
 
 @torch.inference_mode()
@@ -29,31 +45,59 @@ def evaluate_labelled(
     net, labelled: LabelledSet, loader, device, templates: Sequence[str]
 ) -> dict[str, float]:
     """Scores every clip against every label; accuracy/F1 or ROC-AUC/PR-AUC by set type."""
+    return labelled_with_details(net, labelled, loader, device, templates)[0]
+
+
+def labelled_with_details(
+    net, labelled: LabelledSet, loader, device, templates: Sequence[str]
+) -> tuple[dict[str, float], ZeroShotDetails]:
+    """`evaluate_labelled`'s metrics and the scores and embeddings behind them."""
     indices, audio_emb = embed_audio(net, loader, device)
     if len(indices) == 0:
         raise DatasetError(f"zero-shot set {labelled.name!r}: no audio file could be read")
     class_emb = class_embeddings(net, labelled.labels, labelled.templates or templates)
     scores = audio_emb @ class_emb.T  # (N, C) cosine similarities
-    targets = [labelled.targets[i] for i in indices.tolist()]
+    item_targets = [labelled.targets[i] for i in indices.tolist()]
+    tag_auc = None
     if labelled.type == "classification":
-        metrics = classification_metrics(scores, torch.tensor([t[0] for t in targets]))
+        targets = torch.tensor([t[0] for t in item_targets])
+        metrics = classification_metrics(scores, targets)
     else:
-        multi_hot = torch.zeros(len(targets), len(labelled.labels), dtype=torch.long)
-        for row, target in enumerate(targets):
-            multi_hot[row, list(target)] = 1
-        metrics = tagging_metrics(scores, multi_hot)
+        targets = torch.zeros(len(item_targets), len(labelled.labels), dtype=torch.long)
+        for row, target in enumerate(item_targets):
+            targets[row, list(target)] = 1
+        tag_auc = per_tag_auc(scores, targets)
+        metrics = summarise_tags(tag_auc)
     metrics["num_items"] = float(len(indices))
-    return metrics
+    details = ZeroShotDetails(
+        labelled.name,
+        labelled.type,
+        labelled.labels,
+        scores,
+        targets,
+        audio_emb,
+        class_emb,
+        tag_auc,
+    )
+    return metrics, details
 
 
 def evaluate_sets(
     net, sets: ZeroShotSets, datamodule, device, templates: Sequence[str]
 ) -> dict[str, float]:
     """Every set, its clips loaded as the DataModule's evaluation crops: `zeroshot/<set>/<metric>`."""
-    metrics = {}
+    return sets_with_details(net, sets, datamodule, device, templates)[0]
+
+
+def sets_with_details(
+    net, sets: ZeroShotSets, datamodule, device, templates: Sequence[str]
+) -> tuple[dict[str, float], list[ZeroShotDetails]]:
+    """`evaluate_sets`'s metrics and every set's details, in set order."""
+    metrics, details = {}, []
     for name in sets:
         labelled = sets[name]
         loader = datamodule.labelled_loader(labelled)
-        for key, value in evaluate_labelled(net, labelled, loader, device, templates).items():
-            metrics[f"zeroshot/{name}/{key}"] = value
-    return metrics
+        set_metrics, set_details = labelled_with_details(net, labelled, loader, device, templates)
+        metrics.update({f"zeroshot/{name}/{key}": value for key, value in set_metrics.items()})
+        details.append(set_details)
+    return metrics, details

@@ -42,6 +42,11 @@ def classification_metrics(logits: torch.Tensor, targets: torch.Tensor) -> dict[
 
 def tagging_metrics(scores: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
     """`roc_auc_macro`, `pr_auc_macro` (0–1) and `num_tags_scored` for multi-label scores (N, C)."""
+    return summarise_tags(per_tag_auc(scores, targets))
+
+
+def per_tag_auc(scores: torch.Tensor, targets: torch.Tensor) -> dict[int, tuple[float, float]]:
+    """(ROC-AUC, PR-AUC) by tag index, for the tags with both positive and negative clips."""
     if scores.ndim != 2 or targets.shape != scores.shape:
         raise ValueError(
             f"tagging needs scores and 0/1 targets of one shape (N, C); "
@@ -50,18 +55,29 @@ def tagging_metrics(scores: torch.Tensor, targets: torch.Tensor) -> dict[str, fl
     scores, labels = scores.double(), targets.to(device=scores.device).bool()
     positives = labels.sum(dim=0)
     scored = ((positives > 0) & (positives < labels.shape[0])).nonzero().flatten().tolist()
-    if not scored:
+    return {
+        c: (
+            binary_roc_auc(scores[:, c], labels[:, c]),
+            binary_average_precision(scores[:, c], labels[:, c]),
+        )
+        for c in scored
+    }
+
+
+def summarise_tags(aucs: dict[int, tuple[float, float]]) -> dict[str, float]:
+    """The macro averages of `per_tag_auc`'s AUCs, as `tagging_metrics` reports them."""
+    if not aucs:
         warnings.warn(
             "tagging metrics: no tag has both positive and negative clips; AUCs are NaN",
-            stacklevel=2,
+            stacklevel=3,
         )
         return {"roc_auc_macro": float("nan"), "pr_auc_macro": float("nan"), "num_tags_scored": 0.0}
-    roc = [binary_roc_auc(scores[:, c], labels[:, c]) for c in scored]
-    pr = [binary_average_precision(scores[:, c], labels[:, c]) for c in scored]
+    roc = [roc_auc for roc_auc, _ in aucs.values()]
+    pr = [pr_auc for _, pr_auc in aucs.values()]
     return {
         "roc_auc_macro": sum(roc) / len(roc),
         "pr_auc_macro": sum(pr) / len(pr),
-        "num_tags_scored": float(len(scored)),
+        "num_tags_scored": float(len(aucs)),
     }
 
 

@@ -17,10 +17,25 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 
 AP_DEPTH = 10
+# The cut-offs of R@K.
+RECALL_AT = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class RetrievalRanks:
+    """Every query's rank of its first relevant item and AP@10, by direction.
+
+    The data behind every retrieval metric, keyed `text_to_audio` (one per caption) and
+    `audio_to_text` (one per captioned audio): pictures draw these, never a re-ranking.
+    """
+
+    ranks: dict[str, torch.Tensor]
+    ap: dict[str, torch.Tensor]
 
 
 def retrieval_metrics(
@@ -28,9 +43,27 @@ def retrieval_metrics(
     text_emb: torch.Tensor,
     text_to_audio: torch.Tensor,
     chunk_size: int = 1024,
-    ks: Sequence[int] = (1, 5, 10),
+    ks: Sequence[int] = RECALL_AT,
 ) -> dict[str, float]:
     """R@K, median and mean rank, mAP@10, as `text_to_audio_*` and `audio_to_text_*`."""
+    return summarise_ranks(retrieval_ranks(audio_emb, text_emb, text_to_audio, chunk_size), ks)
+
+
+def summarise_ranks(ranks: RetrievalRanks, ks: Sequence[int] = RECALL_AT) -> dict[str, float]:
+    """The metrics of `retrieval_metrics` from per-query ranks and APs."""
+    metrics = {}
+    for direction, direction_ranks in ranks.ranks.items():
+        metrics.update(_summarise(direction, direction_ranks, ranks.ap[direction], ks))
+    return metrics
+
+
+def retrieval_ranks(
+    audio_emb: torch.Tensor,
+    text_emb: torch.Tensor,
+    text_to_audio: torch.Tensor,
+    chunk_size: int = 1024,
+) -> RetrievalRanks:
+    """Per-query ranks and AP@10 of both directions (see the module docstring)."""
     _check_inputs(audio_emb, text_emb, text_to_audio, chunk_size)
     audio_emb, text_emb = audio_emb.float(), text_emb.float()
     owner = text_to_audio.to(device=text_emb.device, dtype=torch.long)
@@ -41,9 +74,10 @@ def retrieval_metrics(
     audio_ranks, audio_ap = _rank_queries(
         audio_emb[captioned], captioned, text_emb, owner, chunk_size
     )
-    metrics = _summarise("text_to_audio", text_ranks, text_ap, ks)
-    metrics.update(_summarise("audio_to_text", audio_ranks, audio_ap, ks))
-    return metrics
+    return RetrievalRanks(
+        ranks={"text_to_audio": text_ranks, "audio_to_text": audio_ranks},
+        ap={"text_to_audio": text_ap, "audio_to_text": audio_ap},
+    )
 
 
 def _rank_queries(

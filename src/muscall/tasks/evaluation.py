@@ -17,8 +17,9 @@ from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import MuscallError
 from muscall.evaluate.embed import embed_audio, evaluating
-from muscall.evaluate.retrieval import retrieval_from_audio_emb
-from muscall.evaluate.zeroshot import evaluate_sets
+from muscall.evaluate.retrieval import retrieval_of_tracks
+from muscall.evaluate.zeroshot import sets_with_details
+from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.tasks.assembly import build_datamodule, output_dir
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,16 @@ def open_checkpoint(
     return Evaluation(checkpoint, device, datamodule, templates, zeroshot_sets or ZeroShotSets())
 
 
-def retrieval(evaluation: Evaluation, split: str) -> dict[str, float]:
-    """Text-to-audio and audio-to-text retrieval on every caption of a split."""
+def plots_folder(cfg: DictConfig) -> Path | None:
+    """Where an evaluation's pictures go: `<run>/plots`, or None with plots.enabled=false."""
+    return output_dir(cfg) / "plots" if cfg.plots.enabled else None
+
+
+def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> dict[str, float]:
+    """Text-to-audio and audio-to-text retrieval on every caption of a split.
+
+    With a `plots` folder, the pictures of the ranks and embeddings behind the metrics too.
+    """
     net, datamodule = evaluation.net, evaluation.datamodule
     with evaluating(net):
         indices, audio_emb = embed_audio(net, datamodule.pairs_loader(split), evaluation.device)
@@ -83,19 +92,25 @@ def retrieval(evaluation: Evaluation, split: str) -> dict[str, float]:
             raise MuscallError(
                 f"data.root={datamodule.root}: no audio of split {split!r} could be read"
             )
-        return retrieval_from_audio_emb(net, datamodule.tracks(split), indices, audio_emb)
+        metrics, details = retrieval_of_tracks(net, datamodule.tracks(split), indices, audio_emb)
+    if plots is not None:
+        draw_retrieval(details, plots, split)
+    return metrics
 
 
-def zeroshot(evaluation: Evaluation) -> dict[str, float]:
-    """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`."""
+def zeroshot(evaluation: Evaluation, plots: Path | None = None) -> dict[str, float]:
+    """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`; pictures in `plots`."""
     with evaluating(evaluation.net):
-        return evaluate_sets(
+        metrics, details = sets_with_details(
             evaluation.net,
             evaluation.zeroshot_sets,
             evaluation.datamodule,
             evaluation.device,
             evaluation.templates,
         )
+    if plots is not None:
+        draw_zeroshot(details, plots)
+    return metrics
 
 
 def with_checkpoint_preprocessing(

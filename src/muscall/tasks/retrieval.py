@@ -14,7 +14,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     out = start_run(cfg)
     opened = evaluation.open_checkpoint(cfg, ckpt_path)
     split = cfg.task.split
-    metrics = evaluation.retrieval(opened, split)
+    metrics = evaluation.retrieval(opened, split, evaluation.plots_folder(cfg))
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=retrieval split={split} -> {out}"))
     return metrics

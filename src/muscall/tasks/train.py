@@ -78,11 +78,13 @@ def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: ZeroShotSets, datamod
     if not test and not sets:
         return {}
     opened = evaluation.open_checkpoint(cfg, best, sets)
+    plots = evaluation.plots_folder(cfg)
     metrics = {}
     if test:
-        metrics.update({f"test/{k}": v for k, v in evaluation.retrieval(opened, "test").items()})
+        test_metrics = evaluation.retrieval(opened, "test", plots)
+        metrics.update({f"test/{k}": v for k, v in test_metrics.items()})
     if sets:
-        metrics.update(evaluation.zeroshot(opened))
+        metrics.update(evaluation.zeroshot(opened, plots))
     return metrics
 
 

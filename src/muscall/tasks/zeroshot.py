@@ -21,7 +21,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "zeroshot.sets='{mine: /path/to/set.json}'"
         )
     out = start_run(cfg)
-    metrics = evaluation.zeroshot(evaluation.open_checkpoint(cfg, ckpt_path, sets))
+    opened = evaluation.open_checkpoint(cfg, ckpt_path, sets)
+    metrics = evaluation.zeroshot(opened, evaluation.plots_folder(cfg))
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=zeroshot -> {out}"))
     return metrics
