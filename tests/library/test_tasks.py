@@ -41,7 +41,9 @@ def test_task_search_by_text_and_by_audio(indexed_by_task, tmp_path, capsys):
     assert Path(path).is_relative_to(indexed_by_task["root"]) and Path(path).is_file()
 
     track = indexed_by_task["root"] / "artist2" / "album1" / "track05.flac"
-    search_task.run(compose_config([*base, f"query_audio={track}", "library.backend=faiss"], tmp_path))
+    search_task.run(
+        compose_config([*base, f"query_audio={track}", "library.backend=faiss"], tmp_path)
+    )
     first = capsys.readouterr().out.splitlines()[0].split("\t")
     assert first[1] == str(track) and float(first[0]) == pytest.approx(1.0, abs=1e-3)
 
@@ -49,8 +51,8 @@ def test_task_search_by_text_and_by_audio(indexed_by_task, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["query=a", "query_audio=b.wav"], "exactly one"),
-        ([], "exactly one"),
+        (["query=a", "query_audio=b.wav"], "not both"),
+        ([], "give one"),
         (["query=a", "task.k=0"], "task.k=0"),
         (["query_audio=/no/such.wav"], "not found"),
     ],
@@ -83,3 +85,14 @@ def test_search_from_the_command_line(indexed_by_task, tmp_path):
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3 and all(Path(line.split("\t")[1]).is_file() for line in lines)
     assert float(lines[0].split("\t")[0]) >= float(lines[2].split("\t")[0])
+
+
+def test_task_search_draws_a_map_of_the_whole_library(indexed_by_task, tmp_path, capsys):
+    out = tmp_path / "library.png"
+    cfg = compose_config(
+        ["task=search", f"index={indexed_by_task['index_dir']}", f"map={out}"], tmp_path / "r"
+    )
+    metrics = search_task.run(cfg)
+    assert metrics == {"num_results": 0.0, "tracks": 20.0}
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert str(out) in capsys.readouterr().out

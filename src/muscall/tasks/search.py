@@ -19,10 +19,13 @@ log = logging.getLogger(__name__)
 def run(cfg: DictConfig) -> dict[str, float]:
     import muscall
 
-    query, query_audio = cfg.get("query"), cfg.get("query_audio")
-    if (query is None) == (query_audio is None):
+    query, query_audio, map_path = cfg.get("query"), cfg.get("query_audio"), cfg.get("map")
+    if query is not None and query_audio is not None:
+        raise MuscallError("query / query_audio: give one of them, not both")
+    if query is None and query_audio is None and map_path is None:
         raise MuscallError(
-            "query / query_audio: give exactly one, e.g. query='warm jazz piano trio'"
+            "query / query_audio: give one, e.g. query='warm jazz piano trio' "
+            "(or map=FILE.png for a map of the library)"
         )
     if cfg.task.k < 1:
         raise MuscallError(f"task.k={cfg.task.k}: ask for at least one result")
@@ -31,6 +34,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     if not index.complete:
         log.warning("index=%s is partial (task=index did not finish): re-run it", index.folder)
     start_run(cfg)
+    if map_path is not None:
+        print(f"map of {len(index)} tracks: {library_map(index, Path(str(map_path)))}")
+        if query is None and query_audio is None:
+            return {"num_results": 0.0, "tracks": float(len(index))}
     # The index's own model unless ckpt_path names one; either way it must be the same weights.
     model = muscall.load(cfg.get("ckpt_path") or index.model_source)
     check_model(model, index)
@@ -42,3 +49,16 @@ def run(cfg: DictConfig) -> dict[str, float]:
     for hit in hits:
         print(f"{hit.score:.4f}\t{index.root / hit.path}")
     return {"num_results": float(len(hits)), "top_score": hits[0].score if hits else float("nan")}
+
+
+def library_map(index: LibraryIndex, out: Path) -> Path:
+    """A 2-D map of every track of `index`, coloured by its top-level folder when there are several."""
+    from muscall.plots import embedding_map
+
+    folders = [
+        Path(entry.path).parts[0] if len(Path(entry.path).parts) > 1 else "."
+        for entry in index.entries
+    ]
+    labels = folders if len(set(folders)) > 1 else None
+    title = f"{index.root.name}: {len(index)} tracks"
+    return embedding_map(index.embeddings, out.expanduser(), labels=labels, title=title)
