@@ -54,8 +54,10 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
+## Training and inference speed (bench/run.py), then library indexing and search (bench/library.py).
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/library.py
 
 ## Caches only: runs and checkpoints stay.
 clean:
