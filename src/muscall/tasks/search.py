@@ -56,7 +56,7 @@ def library_map(index: LibraryIndex, out: Path) -> Path:
     from muscall.plots import embedding_map
 
     folders = [
-        Path(entry.path).parts[0] if len(Path(entry.path).parts) > 1 else "."
+        Path(entry.path).parts[0] if len(Path(entry.path).parts) > 1 else "(top level)"
         for entry in index.entries
     ]
     labels = folders if len(set(folders)) > 1 else None
