@@ -54,14 +54,14 @@ def test_random_crops_vary_and_are_seeded(tmp_path):
     "make, message",
     [
         (lambda p: None, "not found"),
-        (lambda p: p.write_bytes(b"not audio at all"), "cannot read"),
+        (lambda p: p.write_bytes(b"not audio at all"), "cannot decode"),
         (lambda p: np.save(p, np.zeros((0,), np.float32)), "empty"),
         (lambda p: np.save(p, np.full(100, np.nan, np.float32)), "NaN"),
         (lambda p: np.save(p, np.zeros((100, 100, 2), np.float32)), "shape"),
     ],
 )
 def test_bad_files_raise_one_clear_error_naming_the_file(tmp_path, make, message):
-    suffix = ".wav" if "audio" in message or message == "cannot read" else ".npy"
+    suffix = ".wav" if "audio" in message or message == "cannot decode" else ".npy"
     path = tmp_path / f"bad{suffix}"
     make(path)
     with pytest.raises(AudioError, match=message) as info:

@@ -27,8 +27,8 @@ def test_multi_caption_entries_merge_and_bad_entries_are_skipped(tmp_path, caplo
     assert tracks[0].captions == ("first", "second")
     assert tracks[1].captions == ("one", "two")
     assert tracks[0].audio_path == (tmp_path / "audio/a.npy").resolve()
-    assert "entry 3 skipped: empty caption" in caplog.text
-    assert "entry 4 skipped: missing key 'caption'" in caplog.text
+    assert "ds_train.json entry 3 (audio_id 'c'): empty caption" in caplog.text
+    assert "ds_train.json entry 4 (audio_id 'd'): missing key 'caption'" in caplog.text
 
 
 def test_malformed_json_names_file_and_position(tmp_path):

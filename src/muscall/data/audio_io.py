@@ -1,4 +1,8 @@
-"""Reading audio clips: `.npy` arrays or any soundfile format, cropped, mono, resampled."""
+"""Reading audio clips: `.npy` arrays or any soundfile format, cropped, mono, resampled.
+
+Every unusable file raises AudioProblem (an AudioError): one message naming the file and
+why, with the kind of problem for reports (muscall.data.bad_items.KINDS).
+"""
 
 from __future__ import annotations
 
@@ -6,42 +10,89 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from muscall.errors import AudioError
+from muscall.data.bad_items import AudioProblem
+from muscall.data.file_state import check_unchanged, os_problem, stat_audio
+from muscall.data.npy_io import NpyLayout, read_layout, read_span
 
 CROP_MODES = ("random", "centre", "none")
+# Rates outside these bounds are a broken header, not audio (telephone speech is 8 kHz).
+MIN_SAMPLE_RATE = 4000
+MAX_SAMPLE_RATE = 768000
 
 
 @dataclass(frozen=True)
 class AudioSource:
-    """An opened audio file: how many frames it has at which rate, before any decoding."""
+    """An opened audio file: how many frames it has at which rate, before any decoding.
+
+    `size` and `mtime_ns` are the file's as probed: a decoder that finds others reports the
+    file as changed rather than failing on it somewhere inside.
+    """
 
     path: Path
     num_frames: int
     sample_rate: int
+    size: int = -1
+    mtime_ns: int = -1
 
 
 def probe(path: Path, npy_sample_rate: int) -> AudioSource:
-    """Open `path` cheaply (header or memory map) and report its length and rate."""
-    if not path.is_file():
-        raise AudioError(f"{path}: audio file not found")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: audio file is empty (0 bytes)")
+    """Open `path` cheaply (its header only) and report its length and rate.
+
+    Every problem raises AudioProblem, one message naming the file, of a kind a report groups.
+    """
+    path = Path(path)
+    stat = stat_audio(path)
+    if stat.st_size == 0:
+        raise AudioProblem(f"{path}: audio file is empty (0 bytes)", "empty")
     try:
-        if path.suffix.lower() == ".npy":
-            array = np.load(path, mmap_mode="r")
-            return AudioSource(path, _npy_frames(array, path), npy_sample_rate)
-        info = sf.info(str(path))
-        return AudioSource(path, int(info.frames), int(info.samplerate))
-    except AudioError:
+        with path.open("rb") as handle:
+            if _is_npy(path):
+                frames, rate = read_layout(handle, path).frames, npy_sample_rate
+            else:
+                info = sf.info(str(path))
+                frames, rate = int(info.frames), int(info.samplerate)
+    except AudioProblem:
         raise
+    except OSError as error:
+        raise os_problem(path, error) from error
     except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-        raise AudioError(f"{path}: cannot read audio ({error})") from error
+        raise AudioProblem(
+            f"{path}: cannot decode audio: corrupt, truncated or not audio ({error})",
+            "undecodable",
+        ) from error
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioProblem(
+            f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
+            "sample rate",
+        )
+    return AudioSource(path, frames, rate, stat.st_size, stat.st_mtime_ns)
+
+
+def check_whole_file(path: Path, npy_sample_rate: int, block_frames: int = 2**18) -> AudioSource:
+    """Decode every frame of `path` once, block by block: raises if any is unusable.
+
+    Catches what a crop may miss: truncation past the crop, NaN/inf anywhere, a silent file,
+    a file that changed while it was read.
+    """
+    source = probe(Path(path), npy_sample_rate)
+    if source.num_frames == 0:
+        raise AudioProblem(f"{path}: audio file is empty (no samples)", "empty")
+    audible = False
+    with _Decoder(source) as decoder:
+        for start in range(0, source.num_frames, block_frames):
+            wave = decoder.read(start, min(block_frames, source.num_frames - start))
+            audible = audible or bool(np.any(wave))
+    check_unchanged(source)
+    if not audible:
+        raise AudioProblem(f"{path}: audio is silent (all samples are zero)", "silent")
+    return source
 
 
 def read_clip(
@@ -61,7 +112,7 @@ def read_clip(
         raise ValueError(f"crop mode must be one of {CROP_MODES}, got {mode!r}")
     source = probe(Path(path), npy_sample_rate)
     if source.num_frames == 0:
-        raise AudioError(f"{path}: audio file is empty")
+        raise AudioProblem(f"{path}: audio file is empty (no samples)", "empty")
     want = None if clip_seconds is None or mode == "none" else clip_seconds
     # Crop in the file's own rate, then resample only what is kept.
     length = source.num_frames if want is None else math.ceil(want * source.sample_rate)
@@ -115,7 +166,7 @@ def iter_windows(
     """
     source = probe(Path(path), npy_sample_rate)
     if source.num_frames == 0:
-        raise AudioError(f"{path}: audio file is empty")
+        raise AudioProblem(f"{path}: audio file is empty (no samples)", "empty")
     window = round(window_seconds * sample_rate)
     hop = round((hop_seconds or window_seconds) * sample_rate)
     total = resampled_length(source.num_frames, source.sample_rate, sample_rate)
@@ -135,20 +186,13 @@ def resampled_length(frames: int, source_rate: int, target_rate: int) -> int:
 def check_audible(wave: np.ndarray, path: str | Path) -> None:
     """Reject whole files that are silent or hold NaN/inf: they would poison a batch."""
     if not np.isfinite(wave).all():
-        raise AudioError(f"{path}: audio holds NaN or infinite samples")
+        raise AudioProblem(f"{path}: audio holds NaN or infinite samples", "non-finite")
     if not np.any(wave):
-        raise AudioError(f"{path}: audio is silent (all samples are zero)")
+        raise AudioProblem(f"{path}: audio is silent (all samples are zero)", "silent")
 
 
-def _npy_frames(array: np.ndarray, path: Path) -> int:
-    # MusCALL's layout: mono (N,) or channels-first (C, N) with few channels.
-    if array.ndim == 1:
-        return array.shape[0]
-    if array.ndim == 2 and array.shape[0] <= 8:
-        return array.shape[1]
-    raise AudioError(
-        f"{path}: expected a waveform of shape (N,) or (channels, N), got {array.shape}"
-    )
+def _is_npy(path: Path) -> bool:
+    return path.suffix.lower() == ".npy"
 
 
 def _crop_start(total: int, length: int, mode: str, rng: np.random.Generator | None) -> int:
@@ -171,50 +215,71 @@ class _Decoder:
     def __init__(self, source: AudioSource):
         self.source = source
         self._file: sf.SoundFile | None = None
-        self._array: np.ndarray | None = None
+        self._handle: BinaryIO | None = None
+        self._layout: NpyLayout | None = None
 
     def __enter__(self) -> _Decoder:
+        path = self.source.path
+        check_unchanged(self.source)
         try:
-            if self.source.path.suffix.lower() == ".npy":
-                self._array = np.load(self.source.path, mmap_mode="r")
+            if _is_npy(path):
+                self._handle = path.open("rb")
+                self._layout = read_layout(self._handle, path)
             else:
-                self._file = sf.SoundFile(str(self.source.path))
+                self._file = sf.SoundFile(str(path))
+        except AudioProblem:
+            self.__exit__()
+            raise
+        except OSError as error:
+            self.__exit__()
+            raise os_problem(path, error) from error
         except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-            raise AudioError(f"{self.source.path}: cannot decode audio ({error})") from error
+            self.__exit__()
+            raise AudioProblem(f"{path}: cannot decode audio ({error})", "undecodable") from error
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._file is not None:
-            self._file.close()
+        for opened in (self._file, self._handle):
+            if opened is not None:
+                opened.close()
 
     def read(self, start: int, frames: int) -> np.ndarray:
         """Mono float32 frames [start, start + frames) of the file."""
+        path = self.source.path
         try:
-            if self._array is not None:
-                array = self._array
-                crop = (
-                    array[start : start + frames]
-                    if array.ndim == 1
-                    else array[:, start : start + frames]
-                )
-                wave = np.array(crop, dtype=np.float32)  # a copy: the memory map is read-only
-                wave = wave if wave.ndim == 1 else wave.mean(axis=0)
+            if self._layout is not None:
+                wave = read_span(self._handle, self._layout, start, frames, path)
             else:
                 if self._file.tell() != start:
                     self._file.seek(start)
                 wave = self._file.read(frames, dtype="float32", always_2d=True).mean(axis=1)
+        except AudioProblem:
+            raise
+        except OSError as error:
+            raise os_problem(path, error) from error
         except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-            raise AudioError(f"{self.source.path}: cannot decode audio ({error})") from error
+            raise AudioProblem(f"{path}: cannot decode audio ({error})", "undecodable") from error
+        promised = max(0, min(frames, self.source.num_frames - start))
+        if wave.shape[0] < promised:
+            self._short(start + wave.shape[0])
         if not np.isfinite(wave).all():
-            raise AudioError(f"{self.source.path}: audio holds NaN or infinite samples")
+            raise AudioProblem(f"{path}: audio holds NaN or infinite samples", "non-finite")
         return np.ascontiguousarray(wave, dtype=np.float32)
+
+    def _short(self, stopped: int) -> None:
+        check_unchanged(self.source)
+        raise AudioProblem(
+            f"{self.source.path}: truncated: decoding stopped at frame {stopped} of the "
+            f"{self.source.num_frames} its header promises",
+            "undecodable",
+        )
 
 
 def _to_rate(wave: np.ndarray, source_rate: int, target_rate: int, path) -> np.ndarray:
     if source_rate == target_rate:
         return wave
     if source_rate <= 0:
-        raise AudioError(f"{path}: invalid sample rate {source_rate}")
+        raise AudioProblem(f"{path}: invalid sample rate {source_rate}", "sample rate")
     resampled = AF.resample(torch.from_numpy(wave), source_rate, target_rate)
     return resampled.numpy().astype(np.float32, copy=False)
 

@@ -6,12 +6,17 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from muscall.data.bad_items import BadItemLog
+from muscall.data.containment import OutsideFolder, resolve_inside
 from muscall.data.json_io import read_json
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+# Longer captions are refused: one that long is a pasted document or the wrong column, and
+# the text encoders read at most a few hundred characters (77-128 tokens), dropping the rest.
+MAX_CAPTION_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -44,32 +49,49 @@ def split_path(root: Path, name: str, split: str) -> Path:
     return root / f"{name}_{split}.json"
 
 
-def read_split(root: Path, name: str, split: str) -> list[CaptionedAudio]:
-    """Read one split; entries sharing an `audio_id` are merged into one multi-caption track.
+def read_split(
+    root: Path, name: str, split: str, bad_items: BadItemLog | None = None
+) -> list[CaptionedAudio]:
+    """Read one split; entries sharing an `audio_id` and `audio_path` merge into one track.
 
-    Entries with missing keys or empty captions are skipped with a warning naming the file
-    and the entry, so one bad line never stops a run; a file with no usable entry is an error.
+    A bad entry (not an object, a missing key, a caption that is empty, too long or not a
+    string, an `audio_path` outside the dataset folder, an `audio_id` already used with
+    another path) is skipped and reported to `bad_items`, by file, entry, audio_id and reason,
+    so one bad line never stops a run; a file with no usable entry is an error.
     """
     path = split_path(root, name, split)
     entries = _load_json_list(path)
+    bad_items = bad_items if bad_items is not None else BadItemLog()
+    root = root.resolve()
     tracks: dict[str, CaptionedAudio] = {}
-    skipped = 0
+    first_entry: dict[str, int] = {}
     for index, entry in enumerate(entries):
-        problem = _entry_problem(entry)
-        if problem:
-            log.warning("%s: entry %d skipped: %s", path, index, problem)
-            skipped += 1
+        audio_id = _audio_id(entry)
+        try:
+            track = _parse(root, entry, audio_id)
+            _check_duplicate(tracks.get(audio_id), track, first_entry.get(audio_id))
+        except BadEntry as problem:
+            bad_items.report(path, problem, kind=problem.kind, entry=index, audio_id=audio_id)
             continue
-        captions = _captions_of(entry)
-        audio_id = str(entry["audio_id"])
-        audio_path = (root / entry["audio_path"]).resolve()
-        if audio_id in tracks:
-            old = tracks[audio_id]
-            captions = old.captions + tuple(c for c in captions if c not in old.captions)
-        tracks[audio_id] = CaptionedAudio(audio_id, audio_path, captions)
+        old = tracks.get(audio_id)
+        if old is not None:
+            captions = old.captions + tuple(c for c in track.captions if c not in old.captions)
+            track = CaptionedAudio(audio_id, track.audio_path, captions)
+        first_entry.setdefault(audio_id, index)
+        tracks[audio_id] = track
     if not tracks:
-        raise DatasetError(f"{path}: no usable entries ({skipped} skipped, see warnings above)")
+        raise DatasetError(
+            f"{path}: no usable entries ({len(entries)} skipped, see warnings above)"
+        )
     return list(tracks.values())
+
+
+class BadEntry(ValueError):
+    """Why an entry of a split file is skipped; `kind` is a key of bad_items.KINDS."""
+
+    def __init__(self, reason: str, kind: str):
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _load_json_list(path: Path) -> list:
@@ -79,18 +101,65 @@ def _load_json_list(path: Path) -> list:
     return data
 
 
-def _entry_problem(entry) -> str | None:
+def _audio_id(entry) -> str | None:
+    """The entry's id when it has a usable one (a string or an integer)."""
+    audio_id = entry.get("audio_id") if isinstance(entry, dict) else None
+    if isinstance(audio_id, bool) or not isinstance(audio_id, (str, int)):
+        return None
+    return str(audio_id).strip() or None
+
+
+def _parse(root: Path, entry, audio_id: str | None) -> CaptionedAudio:
     if not isinstance(entry, dict):
-        return "not a JSON object"
+        raise BadEntry(f"not a JSON object but {type(entry).__name__}", "bad entry")
     for key in ("audio_id", "caption", "audio_path"):
         if key not in entry:
-            return f"missing key {key!r}"
-    if not _captions_of(entry):
-        return "empty caption"
-    return None
+            raise BadEntry(f"missing key {key!r}", "bad entry")
+    if audio_id is None:
+        raise BadEntry(
+            f"audio_id must be a non-empty string, got {entry['audio_id']!r}", "bad entry"
+        )
+    captions = captions_of(entry["caption"])
+    try:
+        audio_path = resolve_inside(root, entry["audio_path"])
+    except OutsideFolder as error:
+        raise BadEntry(str(error), "outside") from error
+    except TypeError as error:
+        raise BadEntry(str(error), "bad entry") from error
+    return CaptionedAudio(audio_id, audio_path, captions)
 
 
-def _captions_of(entry: dict) -> tuple[str, ...]:
-    caption = entry["caption"]
+def captions_of(caption) -> tuple[str, ...]:
+    """The usable captions of an entry's `caption` (a string or a list of strings).
+
+    Empty strings in a list are dropped; a caption that is not a string, longer than
+    MAX_CAPTION_CHARS, or an entry left with none raises BadEntry.
+    """
     captions = caption if isinstance(caption, list) else [caption]
-    return tuple(c.strip() for c in captions if isinstance(c, str) and c.strip())
+    kept = []
+    for text in captions:
+        if not isinstance(text, str):
+            raise BadEntry(
+                f"caption is not a string but {type(text).__name__} {text!r:.40}", "bad caption"
+            )
+        if len(text) > MAX_CAPTION_CHARS:
+            raise BadEntry(
+                f"caption is {len(text)} characters long, over the {MAX_CAPTION_CHARS} allowed",
+                "bad caption",
+            )
+        if text.strip():
+            kept.append(text.strip())
+    if not kept:
+        raise BadEntry("empty caption (nothing but whitespace)", "bad caption")
+    return tuple(kept)
+
+
+def _check_duplicate(old: CaptionedAudio | None, new: CaptionedAudio, first: int | None) -> None:
+    # The first entry wins: a later one with another file would tie its captions to the
+    # wrong audio if merged, and stopping the run for it would let one line kill a run.
+    if old is not None and old.audio_path != new.audio_path:
+        raise BadEntry(
+            f"audio_id {new.audio_id!r} already names {old.audio_path} (entry {first}); "
+            f"this entry's {new.audio_path} is skipped",
+            "duplicate id",
+        )

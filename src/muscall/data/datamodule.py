@@ -9,11 +9,11 @@ from pathlib import Path
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
+from muscall.data.bad_items import ON_BAD_ITEM, BadItemLog
 from muscall.data.builtin import ensure_builtin_dataset
 from muscall.data.captions import SPLITS, CaptionedAudio, find_name, read_split, split_path
 from muscall.data.datasets import (
     AudioCaptionDataset,
-    BadItemLog,
     ClipReader,
     LabelledAudioDataset,
     collate_pairs,
@@ -45,14 +45,18 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         bad_items_path: str | Path | None = None,
         zeroshot_sets: Mapping[str, str] | None = None,
         generate: Mapping | None = None,
+        on_bad_item: str = "skip",
     ):
         """Built from the `data` config by Hydra; the run adds `tokenizer` and `bad_items_path`.
 
         `zeroshot_sets` are the labelled sets this dataset offers: accepted so the whole `data`
         config builds this object, but read from the config by `zeroshot=default` and served
         by `ZeroShotSets`, not here. `generate` is the built-in dataset's recipe, rendered by
-        `prepare_data` when `root` is its home and it is missing.
+        `prepare_data` when `root` is its home and it is missing. `on_bad_item`: "skip" reports
+        a bad file or entry and goes on; "fail" raises BadItemError naming it.
         """
+        if on_bad_item not in ON_BAD_ITEM:
+            raise DatasetError(f"data.on_bad_item must be skip or fail, got {on_bad_item!r}")
         super().__init__()
         self.generate = generate
         self.root = Path(root).expanduser().resolve()
@@ -62,7 +66,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.tokenizer = tokenizer
-        self.bad_items = BadItemLog(bad_items_path)
+        self.bad_items = BadItemLog(bad_items_path, fail=on_bad_item == "fail")
         common = dict(
             sample_rate=sample_rate, npy_sample_rate=npy_sample_rate, bad_items=self.bad_items
         )
@@ -89,7 +93,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         """The tracks of a split, read once."""
         if split not in self.splits:
             self.name = find_name(self.root, self.name)
-            self.splits[split] = read_split(self.root, self.name, split)
+            self.splits[split] = read_split(self.root, self.name, split, self.bad_items)
             log.info("%s %s: %d tracks", self.name, split, len(self.splits[split]))
         return self.splits[split]
 

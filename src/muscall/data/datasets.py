@@ -1,13 +1,13 @@
 """Torch datasets of audio clips: caption pairs for training, plain clips for evaluation.
 
 A bad file never stops a run: the item is reported (log + `bad_items.jsonl`) and dropped
-from its batch by the collate functions below.
+from its batch by the collate functions below; a batch left empty collates to None, which
+the training and evaluation steps skip. With `BadItemLog(fail=True)` the first bad item
+raises BadItemError instead (`data.on_bad_item=fail`).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,36 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from muscall.data.audio_io import CROP_MODES, check_audible, read_clip, read_windows
+from muscall.data.audio_io import CROP_MODES, check_whole_file, read_clip, read_windows
+from muscall.data.bad_items import BadItemLog
 from muscall.data.captions import CaptionedAudio
 from muscall.errors import AudioError
-
-log = logging.getLogger(__name__)
-
-
-class BadItemLog:
-    """Appends one JSON line per unusable file; safe from several DataLoader workers."""
-
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else None
-        self._seen: set[str] = set()
-
-    def report(self, file: Path | str, error: Exception) -> None:
-        key = str(file)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        log.warning("skipping %s", error)
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"file": key, "error": str(error)}) + "\n")
-
-    def read(self) -> list[dict]:
-        if self.path is None or not self.path.is_file():
-            return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        return list({d["file"]: d for d in map(json.loads, lines)}.values())
 
 
 class ClipReader:
@@ -72,17 +46,17 @@ class ClipReader:
         self.hop_seconds = hop_seconds
         self.bad_items = bad_items or BadItemLog()
 
-    def __call__(self, path: Path, rng: np.random.Generator | None) -> torch.Tensor | None:
+    def __call__(
+        self, path: Path, rng: np.random.Generator | None, audio_id: str | None = None
+    ) -> torch.Tensor | None:
+        """The clip, or None when the file is unusable (reported, naming `audio_id`)."""
         try:
             wave = self._read(path, rng)
             if not np.any(wave):
                 # A silent crop is fine in music; a silent file is not.
-                check_audible(
-                    read_clip(path, self.sample_rate, None, "none", None, self.npy_sample_rate),
-                    path,
-                )
-        except AudioError as error:
-            self.bad_items.report(path, error)
+                check_whole_file(path, self.npy_sample_rate)
+        except (AudioError, OSError) as error:
+            self.bad_items.report(path, error, audio_id=audio_id)
             return None
         return torch.from_numpy(wave)
 
@@ -110,7 +84,7 @@ class AudioCaptionDataset(Dataset):
     def __getitem__(self, index: int) -> dict | None:
         track = self.tracks[index]
         rng = self._rng(index) if self.train else None
-        audio = self.reader(track.audio_path, rng)
+        audio = self.reader(track.audio_path, rng, track.audio_id)
         if audio is None:
             return None
         caption = (

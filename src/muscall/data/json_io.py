@@ -11,11 +11,20 @@ from muscall.errors import DatasetError
 
 
 def read_json(path: Path, what: str) -> Any:
-    """Parse `path`; a missing file or malformed JSON raises one message naming the file."""
+    """Parse `path`; a missing, unreadable or malformed file raises one message naming it.
+
+    Only JSON is parsed: nothing in the file is evaluated, and no pickle is ever loaded.
+    """
     if not path.is_file():
         raise DatasetError(f"{path}: {what} not found")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError as error:
+        raise DatasetError(f"{path}: {what} may not be read (permission denied)") from error
+    except UnicodeDecodeError as error:
+        raise DatasetError(
+            f"{path}: {what} is not UTF-8 text (byte {error.start}); is it JSON?"
+        ) from error
     except json.JSONDecodeError as error:
         raise DatasetError(
             f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"

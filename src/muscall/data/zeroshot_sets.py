@@ -4,7 +4,7 @@ read here, and nowhere else.
 `zeroshot.sets` maps a name to a labelled set file (conf/zeroshot/: the dataset's own sets by
 default, `zeroshot=gtzan`, `zeroshot=[gtzan,mtt]`, or `zeroshot.sets='{name: path}'`). A set
 whose file is missing is reported and skipped, so a run never dies on a benchmark that was
-not prepared.
+not prepared. A set's audio paths never leave its dataset folder (see muscall.data.labelled).
 """
 
 from __future__ import annotations

@@ -1,0 +1,40 @@
+"""task=validate: check a whole dataset before training on it, and report every problem."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from muscall.data.captions import find_name
+from muscall.data.json_io import write_json
+from muscall.data.validation import validate_dataset
+from muscall.errors import DatasetError
+from muscall.tasks.assembly import start_run
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    """Read every split and labelled set, decode every audio file once; print and save a report.
+
+    A report, not a gate: problems are counted in the metrics and `validation.json`, and the
+    command succeeds; only a config it cannot act on (no dataset folder, ...) is an error.
+    """
+    root = Path(cfg.data.root).expanduser().resolve()
+    name = find_name(root, cfg.data.get("name"))
+    workers = cfg.task.workers if cfg.task.workers is not None else os.cpu_count() or 1
+    if workers < 0 or cfg.task.examples < 0:
+        raise DatasetError("task.workers and task.examples must be 0 or more")
+    sets = dict(cfg.zeroshot.get("sets") or {})
+    out = start_run(cfg)
+    report = validate_dataset(root, name, sets, cfg.data.npy_sample_rate, workers)
+    path = write_json(out / "validation.json", report.as_json())
+    print(report.format(cfg.task.examples, cfg.data.sample_rate))
+    print(f"task=validate -> {path}")
+    metrics = {
+        "problems": float(len(report.problems)),
+        "items": float(report.items),
+        "audio_files": float(report.audio_files),
+    }
+    metrics.update({f"problems/{kind}": float(n) for kind, n in report.counts().items()})
+    return metrics
