@@ -1,7 +1,7 @@
 """muscall: contrastive audio-language learning for music.
 
-    import muscall
-    model = muscall.load("path/to/best.ckpt")   # or an exported model folder
+`muscall.load(path)` gives a trained model (a checkpoint or an exported model folder); see
+`muscall.api`.
 """
 
 __version__ = "0.1.0"

@@ -48,13 +48,16 @@ def test_zero_shot_classification_and_tagging_use_the_labels():
     audio = torch.eye(4)[[1, 0, 3, 2]]  # clip i sounds like word perm[i]
     paths = tuple(Path(f"{i}.wav") for i in range(4))
     single = LabelledSet("g", "classification", WordModel.words, paths, ((1,), (0,), (3,), (2,)))
-    got = evaluate_labelled(WordModel(), single, _loader(audio), "cpu", ["a {} track"])
+    got, _ = evaluate_labelled(WordModel(), single, _loader(audio), "cpu", ["a {} track"])
     assert got["accuracy"] == 100.0 and got["num_items"] == 4
     wrong = LabelledSet("g", "classification", WordModel.words, paths, ((0,), (1,), (2,), (3,)))
-    assert evaluate_labelled(WordModel(), wrong, _loader(audio), "cpu", ["{}"])["accuracy"] == 0.0
+    assert (
+        evaluate_labelled(WordModel(), wrong, _loader(audio), "cpu", ["{}"])[0]["accuracy"] == 0.0
+    )
     tags = LabelledSet("t", "tagging", WordModel.words, paths, ((1,), (0,), (3,), (2,)))
     assert (
-        evaluate_labelled(WordModel(), tags, _loader(audio), "cpu", ["{}"])["roc_auc_macro"] == 1.0
+        evaluate_labelled(WordModel(), tags, _loader(audio), "cpu", ["{}"])[0]["roc_auc_macro"]
+        == 1.0
     )
 
 
@@ -64,6 +67,6 @@ def test_retrieval_skips_tracks_that_failed_to_load():
     assert owner.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and captions[2] == "some jazz"
     # Track 2 ("pop") could not be read: only three embeddings came back, out of order.
     indices = torch.tensor([3, 0, 1])
-    got = retrieval_from_audio_emb(WordModel(), tracks, indices, torch.eye(4)[[3, 0, 1]])
+    got, _ = retrieval_from_audio_emb(WordModel(), tracks, indices, torch.eye(4)[[3, 0, 1]])
     assert got["num_tracks"] == 3 and got["num_captions"] == 6
     assert got["text_to_audio_R@1"] == 100.0 and got["audio_to_text_R@1"] == 100.0

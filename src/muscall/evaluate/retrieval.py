@@ -43,22 +43,11 @@ def retrieval_from_audio_emb(
     indices: torch.Tensor,
     audio_emb: torch.Tensor,
     chunk_size: int = 1024,
-) -> dict[str, float]:
-    """Retrieval metrics, both directions, for the tracks at `indices` (the ones that loaded)."""
-    return retrieval_of_tracks(net, tracks, indices, audio_emb, chunk_size)[0]
-
-
-@torch.inference_mode()
-def retrieval_of_tracks(
-    net,
-    tracks: Sequence[CaptionedAudio],
-    indices: torch.Tensor,
-    audio_emb: torch.Tensor,
-    chunk_size: int = 1024,
 ) -> tuple[dict[str, float], RetrievalDetails]:
-    """`retrieval_from_audio_emb`'s metrics and the ranks and embeddings behind them."""
+    """Retrieval metrics, both directions, for the tracks at `indices` (the ones that loaded),
+    and the ranks and embeddings behind them."""
     captions = [tracks[i].captions for i in indices.tolist()]
-    return retrieval_with_details(net, captions, indices, audio_emb, chunk_size)
+    return retrieval_from_captions(net, captions, indices, audio_emb, chunk_size)
 
 
 @torch.inference_mode()
@@ -68,20 +57,9 @@ def retrieval_from_captions(
     indices: torch.Tensor,
     audio_emb: torch.Tensor,
     chunk_size: int = 1024,
-) -> dict[str, float]:
-    """Retrieval metrics, both directions: row i of `audio_emb` is described by `captions[i]`."""
-    return retrieval_with_details(net, captions, indices, audio_emb, chunk_size)[0]
-
-
-@torch.inference_mode()
-def retrieval_with_details(
-    net,
-    captions: Sequence[Sequence[str]],
-    indices: torch.Tensor,
-    audio_emb: torch.Tensor,
-    chunk_size: int = 1024,
 ) -> tuple[dict[str, float], RetrievalDetails]:
-    """`retrieval_from_captions`'s metrics and the ranks and embeddings behind them.
+    """Retrieval metrics, both directions, and the ranks and embeddings behind them: row i of
+    `audio_emb` is described by `captions[i]`.
 
     Rows are put in `indices` order first, so the result never depends on batch order.
     """

@@ -43,15 +43,9 @@ def class_embeddings(net, labels: Sequence[str], templates: Sequence[str]) -> to
 
 def evaluate_labelled(
     net, labelled: LabelledSet, loader, device, templates: Sequence[str]
-) -> dict[str, float]:
-    """Scores every clip against every label; accuracy/F1 or ROC-AUC/PR-AUC by set type."""
-    return labelled_with_details(net, labelled, loader, device, templates)[0]
-
-
-def labelled_with_details(
-    net, labelled: LabelledSet, loader, device, templates: Sequence[str]
 ) -> tuple[dict[str, float], ZeroShotDetails]:
-    """`evaluate_labelled`'s metrics and the scores and embeddings behind them."""
+    """Scores every clip against every label: accuracy/F1 or ROC-AUC/PR-AUC by set type, and
+    the scores and embeddings behind them."""
     indices, audio_emb = embed_audio(net, loader, device)
     if len(indices) == 0:
         raise DatasetError(f"zero-shot set {labelled.name!r}: no audio file could be read")
@@ -84,20 +78,14 @@ def labelled_with_details(
 
 def evaluate_sets(
     net, sets: ZeroShotSets, datamodule, device, templates: Sequence[str]
-) -> dict[str, float]:
-    """Every set, its clips loaded as the DataModule's evaluation crops: `zeroshot/<set>/<metric>`."""
-    return sets_with_details(net, sets, datamodule, device, templates)[0]
-
-
-def sets_with_details(
-    net, sets: ZeroShotSets, datamodule, device, templates: Sequence[str]
 ) -> tuple[dict[str, float], list[ZeroShotDetails]]:
-    """`evaluate_sets`'s metrics and every set's details, in set order."""
+    """Every set, its clips loaded as the DataModule's evaluation crops: `zeroshot/<set>/<metric>`,
+    and every set's details, in set order."""
     metrics, details = {}, []
     for name in sets:
         labelled = sets[name]
         loader = datamodule.labelled_loader(labelled)
-        set_metrics, set_details = labelled_with_details(net, labelled, loader, device, templates)
+        set_metrics, set_details = evaluate_labelled(net, labelled, loader, device, templates)
         metrics.update({f"zeroshot/{name}/{key}": value for key, value in set_metrics.items()})
         details.append(set_details)
     return metrics, details

@@ -96,7 +96,7 @@ class MusCALLModule(pl.LightningModule):
         if not outputs["index"] or self.trainer.sanity_checking:
             return
         # The batches carried every caption of their tracks: no need to ask the DataModule.
-        metrics = retrieval_from_captions(
+        metrics, _ = retrieval_from_captions(
             self.net,
             outputs["captions"],
             torch.cat(outputs["index"]),

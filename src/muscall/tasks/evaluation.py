@@ -17,8 +17,8 @@ from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import MuscallError
 from muscall.evaluate.embed import embed_audio, evaluating
-from muscall.evaluate.retrieval import retrieval_of_tracks
-from muscall.evaluate.zeroshot import sets_with_details
+from muscall.evaluate.retrieval import retrieval_from_audio_emb
+from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.tasks.assembly import build_datamodule, output_dir
 
@@ -92,7 +92,9 @@ def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> 
             raise MuscallError(
                 f"data.root={datamodule.root}: no audio of split {split!r} could be read"
             )
-        metrics, details = retrieval_of_tracks(net, datamodule.tracks(split), indices, audio_emb)
+        metrics, details = retrieval_from_audio_emb(
+            net, datamodule.tracks(split), indices, audio_emb
+        )
     if plots is not None:
         draw_retrieval(details, plots, split)
     return metrics
@@ -101,7 +103,7 @@ def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> 
 def zeroshot(evaluation: Evaluation, plots: Path | None = None) -> dict[str, float]:
     """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`; pictures in `plots`."""
     with evaluating(evaluation.net):
-        metrics, details = sets_with_details(
+        metrics, details = evaluate_sets(
             evaluation.net,
             evaluation.zeroshot_sets,
             evaluation.datamodule,
