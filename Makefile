@@ -54,10 +54,12 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-## Training and inference speed (bench/run.py), then library indexing and search (bench/library.py).
+## Training and inference speed (bench/run.py), library indexing and search (bench/library.py),
+## retrieval evaluation at 1k-100k items against the previous implementation (bench/retrieval.py).
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/library.py
+	$(PY) bench/retrieval.py
 
 ## Caches only: runs and checkpoints stay.
 clean:

@@ -118,13 +118,13 @@ def test_chunked_equals_unchunked(chunk_size):
 
 def test_score_matrices_never_exceed_the_chunk(monkeypatch):
     seen_rows = []
-    original = retrieval.first_relevant_rank
+    original = retrieval.rank_and_ap
 
-    def spy(scores, relevant):
+    def spy(scores, relevant, depth):
         seen_rows.append(scores.shape[0])
-        return original(scores, relevant)
+        return original(scores, relevant, depth)
 
-    monkeypatch.setattr(retrieval, "first_relevant_rank", spy)
+    monkeypatch.setattr(retrieval, "rank_and_ap", spy)
     audio, text, owner = _random_case(20, 45, seed=4, coarse=False)
     retrieval_metrics(audio, text, owner, chunk_size=8)
     assert max(seen_rows) == 8 and sum(seen_rows) == 45 + len(owner.unique())

@@ -67,58 +67,71 @@ def retrieval_ranks(
     _check_inputs(audio_emb, text_emb, text_to_audio, chunk_size)
     audio_emb, text_emb = audio_emb.float(), text_emb.float()
     owner = text_to_audio.to(device=text_emb.device, dtype=torch.long)
-    audio_ids = torch.arange(audio_emb.shape[0], device=owner.device)
-    # An item is relevant to a query when both carry the same audio id.
-    text_ranks, text_ap = _rank_queries(text_emb, owner, audio_emb, audio_ids, chunk_size)
-    captioned = torch.unique(owner)  # audios with at least one caption
-    audio_ranks, audio_ap = _rank_queries(
-        audio_emb[captioned], captioned, text_emb, owner, chunk_size
-    )
+    # text→audio: each caption's one relevant audio.
+    text_ranks, text_ap = _rank_queries(text_emb, owner[:, None], audio_emb, chunk_size)
+    # audio→text: every caption of the audio, for the audios with at least one.
+    captioned, captions_of = _captions_by_audio(owner)
+    audio_ranks, audio_ap = _rank_queries(audio_emb[captioned], captions_of, text_emb, chunk_size)
     return RetrievalRanks(
         ranks={"text_to_audio": text_ranks, "audio_to_text": audio_ranks},
         ap={"text_to_audio": text_ap, "audio_to_text": audio_ap},
     )
 
 
+def _captions_by_audio(owner: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The captioned audios (A,) and their caption indices (A, R), padded with -1."""
+    order = torch.argsort(owner, stable=True)
+    captioned, counts = torch.unique_consecutive(owner[order], return_counts=True)
+    first = torch.cumsum(counts, 0) - counts  # where each audio's captions start in `order`
+    slot = torch.arange(len(order), device=owner.device) - first.repeat_interleave(counts)
+    lists = torch.full(
+        (len(captioned), int(counts.max())), -1, dtype=torch.long, device=owner.device
+    )
+    lists[torch.arange(len(captioned), device=owner.device).repeat_interleave(counts), slot] = order
+    return captioned, lists
+
+
 def _rank_queries(
-    queries: torch.Tensor,
-    query_ids: torch.Tensor,
-    gallery: torch.Tensor,
-    gallery_ids: torch.Tensor,
-    chunk_size: int,
+    queries: torch.Tensor, relevant: torch.Tensor, gallery: torch.Tensor, chunk_size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """First-relevant ranks (Q,) and AP@10 (Q,) of (Q, D) queries against a (N, D) gallery."""
+    """First-relevant ranks (Q,) and AP@10 (Q,) of (Q, D) queries against a (N, D) gallery.
+
+    `relevant` (Q, R) holds each query's relevant gallery rows, padded with -1. A rank is a
+    count of the items scoring at least as high as a relevant one, so nothing is sorted but
+    the few relevant scores: the cost stays a small multiple of the similarity matmul.
+    """
     ranks, aps = [], []
     for start in range(0, queries.shape[0], chunk_size):
-        stop = start + chunk_size
-        scores = queries[start:stop] @ gallery.T  # (c, N)
-        relevant = query_ids[start:stop, None] == gallery_ids[None, :]  # (c, N)
-        ranks.append(first_relevant_rank(scores, relevant))
-        aps.append(average_precision_at(scores, relevant, AP_DEPTH))
+        scores = queries[start : start + chunk_size] @ gallery.T  # (c, N)
+        rank, ap = rank_and_ap(scores, relevant[start : start + chunk_size], AP_DEPTH)
+        ranks.append(rank)
+        aps.append(ap)
     return torch.cat(ranks), torch.cat(aps)
 
 
-def first_relevant_rank(scores: torch.Tensor, relevant: torch.Tensor) -> torch.Tensor:
-    """1-based rank (c,) of each row's best relevant item: 1 + #irrelevant items scoring >= it."""
-    best = scores.masked_fill(~relevant, float("-inf")).amax(dim=1, keepdim=True)  # (c, 1)
-    return 1 + ((scores >= best) & ~relevant).sum(dim=1)
+def rank_and_ap(
+    scores: torch.Tensor, relevant: torch.Tensor, depth: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rank of the best relevant item (c,) and AP@depth (c,), ties ordered relevant-last.
 
-
-def average_precision_at(scores: torch.Tensor, relevant: torch.Tensor, depth: int) -> torch.Tensor:
-    """AP@depth (c,), ties ordered relevant-last to match `first_relevant_rank`."""
-    # The m-th best relevant item sits at position m + #irrelevant items scoring at least as
-    # high; only positions <= depth count, so the best `depth` of each kind suffice.
-    num_relevant = relevant.sum(dim=1, keepdim=True)  # (c, 1)
-    k = min(depth, int(num_relevant.max()))
-    best_relevant = scores.masked_fill(~relevant, float("-inf")).topk(k, dim=1).values  # (c, k)
-    irrelevant = scores.masked_fill(relevant, float("-inf"))
-    best_irrelevant = irrelevant.topk(min(depth, scores.shape[1]), dim=1).values  # (c, d)
-    above = (best_irrelevant[:, None, :] >= best_relevant[:, :, None]).sum(dim=2)  # (c, k)
+    `scores` (c, N); `relevant` (c, R) the relevant columns of each row, padded with -1. The
+    m-th best relevant item sits at position m + #irrelevant items scoring at least as high.
+    """
+    valid = relevant >= 0
+    num_relevant = valid.sum(dim=1)  # (c,)
+    relevant_scores = scores.gather(1, relevant.clamp(min=0)).masked_fill(~valid, float("-inf"))
+    relevant_scores = relevant_scores.sort(dim=1, descending=True).values  # (c, R)
+    k = min(depth, relevant.shape[1])
+    best = relevant_scores[:, :k]  # (c, k): only positions <= depth count
+    # Items (relevant or not) scoring >= each of the k best relevant scores, one pass each.
+    at_least = torch.stack([(scores >= best[:, m, None]).sum(dim=1) for m in range(k)], dim=1)
+    relevant_at_least = (relevant_scores[:, None, :] >= best[:, :, None]).sum(dim=2)  # (c, k)
     order = torch.arange(1, k + 1, device=scores.device)  # m
-    position = order + above  # (c, k)
-    counted = (order <= num_relevant) & (position <= depth)
+    position = order + at_least - relevant_at_least  # (c, k)
+    counted = (order <= num_relevant[:, None]) & (position <= depth)
     precision = torch.where(counted, order / position.double(), 0.0)
-    return precision.sum(dim=1) / num_relevant.squeeze(1).clamp(max=depth)
+    ap = precision.sum(dim=1) / num_relevant.clamp(max=depth)
+    return position[:, 0], ap
 
 
 def _summarise(
