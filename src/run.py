@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 from muscall.config import CONFIG_DIR, go_offline, register_resolvers
 from muscall.config_checks import check_config
 from muscall.errors import MuscallError
+from muscall.sweep import SWEEP, in_sweep
 
 log = logging.getLogger("muscall")
 go_offline()  # before a task imports transformers, which reads the variables once
@@ -26,17 +27,21 @@ def run_task(cfg: DictConfig) -> dict[str, float]:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
+    """The value of `task.optimized_metric`, which a sweeper (Optuna, ...) optimises."""
     try:
         overrides = list(HydraConfig.get().overrides.task)
         check_config(cfg, overrides, lambda groups: hydra.compose("config", overrides=groups))
         metrics = run_task(cfg)
-    except MuscallError as error:
+    except Exception as error:
+        if in_sweep():  # reported, and the sweep goes on to its next job
+            return SWEEP.failed_job(cfg, error)
+        if not isinstance(error, MuscallError):
+            raise
         log.error("%s", error)
         sys.exit(2)
-    metric = cfg.task.get("optimized_metric")
-    # A sweeper (e.g. Optuna) minimises or maximises this value.
-    return metrics.get(metric) if metric else None
+    return SWEEP.finished(cfg, metrics)
 
 
 if __name__ == "__main__":
     main()
+    sys.exit(SWEEP.exit_status())

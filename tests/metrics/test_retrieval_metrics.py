@@ -157,3 +157,12 @@ def test_a_collapsed_model_scores_worst_not_best():
     metrics = retrieval_metrics(same, same, torch.arange(20))
     assert metrics["text_to_audio_R@10"] == 0.0
     assert metrics["text_to_audio_median_rank"] == 20.0
+
+
+def test_nan_embeddings_score_worst_never_best():
+    audio = torch.full((6, 4), float("nan"))
+    text = F.normalize(torch.randn(6, 4), dim=-1)
+    metrics = retrieval_metrics(audio, text, torch.arange(6))
+    for direction in DIRECTIONS:
+        assert metrics[f"{direction}_R@1"] == 0.0
+        assert metrics[f"{direction}_mean_rank"] == 6.0

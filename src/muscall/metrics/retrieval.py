@@ -117,6 +117,9 @@ def rank_and_ap(
     `scores` (c, N); `relevant` (c, R) the relevant columns of each row, padded with -1. The
     m-th best relevant item sits at position m + #irrelevant items scoring at least as high.
     """
+    # A NaN score (a diverged model) compares false with everything: it would rank first.
+    # As -inf it ranks last, tied with everything below it, and ties count against the query.
+    scores = scores.nan_to_num(nan=float("-inf"))
     valid = relevant >= 0
     num_relevant = valid.sum(dim=1)  # (c,)
     relevant_scores = scores.gather(1, relevant.clamp(min=0)).masked_fill(~valid, float("-inf"))

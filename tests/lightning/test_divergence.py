@@ -1,0 +1,25 @@
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from muscall.errors import MuscallError
+from muscall.lightning.divergence import DivergenceError, StopOnDivergence
+
+TRAINER = SimpleNamespace(current_epoch=2, global_step=17)
+
+
+@pytest.mark.parametrize("loss", [float("nan"), float("inf"), -float("inf")])
+def test_a_non_finite_loss_stops_the_run_naming_where_and_what_to_try(loss):
+    with pytest.raises(
+        DivergenceError, match=r"epoch 2, step 17 \(batch 5\); lower model.optimizer.lr"
+    ):
+        StopOnDivergence().on_train_batch_end(TRAINER, None, {"loss": torch.tensor(loss)}, None, 5)
+    assert issubclass(DivergenceError, MuscallError)  # one line, no traceback; a failed sweep job
+
+
+def test_a_finite_loss_or_a_skipped_batch_goes_on():
+    callback = StopOnDivergence()
+    callback.on_train_batch_end(TRAINER, None, {"loss": torch.tensor(2.5)}, None, 0)
+    callback.on_train_batch_end(TRAINER, None, torch.tensor(1e30), None, 0)
+    callback.on_train_batch_end(TRAINER, None, None, None, 0)  # every item of the batch was bad
