@@ -1,13 +1,15 @@
-"""MusCALLModule: the step loss is the weighted InfoNCE when a weighting is given."""
+"""MusCALLModule: the step loss (weighted InfoNCE, the SSL mix) and where augmentation runs."""
 
 import copy
 
 import pytest
 import pytorch_lightning as pl
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from torch.utils.data import DataLoader
 
+from muscall.augment import Augmentation
 from muscall.config import compose_config
 from muscall.losses import InfoNCE
 
@@ -108,3 +110,91 @@ def test_the_metadata_is_plain_data_in_every_checkpoint(model_cfg):
     assert checkpoint["muscall"] == {"net_config": "a: 1", "preprocessing": {"clip_seconds": 1.0}}
     assert type(checkpoint["muscall"]) is dict  # not a DictConfig: loads with weights_only
     assert type(checkpoint["muscall"]["preprocessing"]) is dict
+
+
+class Metrics(pl.Callback):
+    """The values each training step logged."""
+
+    def __init__(self):
+        self.steps = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.steps.append({k: float(v) for k, v in trainer.callback_metrics.items()})
+
+
+class SpyAugmentation(Augmentation):
+    """Records the mode of the module at every call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = []
+
+    def augment_wave(self, wave):
+        self.calls.append(self.training)
+        return super().augment_wave(wave)
+
+
+def _fit(module, batch, tmp_path, callbacks=(), val=False):
+    val_batch = {**batch, "captions": [[c] for c in batch["caption"]]}
+    trainer = pl.Trainer(
+        max_steps=1,
+        limit_val_batches=1 if val else 0,
+        num_sanity_val_steps=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        callbacks=list(callbacks),
+        default_root_dir=tmp_path,
+    )
+    loader = DataLoader([batch], batch_size=None, collate_fn=lambda b: b)
+    val_loader = DataLoader([val_batch], batch_size=None, collate_fn=lambda b: b)
+    trainer.fit(module, train_dataloaders=loader, val_dataloaders=val_loader if val else None)
+
+
+def test_the_ssl_loss_is_mixed_with_the_audio_text_loss_as_muscall_did(model_cfg, tmp_path, caplog):
+    torch.manual_seed(0)
+    with caplog.at_level("WARNING"):
+        module = instantiate(model_cfg, loss=InfoNCE(), ssl_weight=0.3, metadata={})
+    assert "without augmentation" in caplog.text  # both views are the same crop
+    batch = _batch(module.net)
+    reference = copy.deepcopy(module.net).train()
+    with torch.no_grad():
+        clip = float(InfoNCE()(*reference(batch["audio"], batch["tokens"])))
+    metrics = Metrics()
+    _fit(module, batch, tmp_path, [metrics])
+    (step,) = metrics.steps
+    assert step["train/clip_loss"] == pytest.approx(clip, rel=1e-5)
+    assert step["train/ssl_loss"] > 0
+    mixed = 0.7 * step["train/clip_loss"] + 0.3 * step["train/ssl_loss"]
+    assert step["train/loss"] == pytest.approx(mixed, rel=1e-5)
+
+
+def test_the_ssl_head_is_trained_but_never_part_of_the_network(model_cfg):
+    module = instantiate(model_cfg, loss=InfoNCE(), ssl_weight=0.3, metadata={})
+    trained = {id(p) for group in _optimizer_groups(module) for p in group["params"]}
+    assert all(id(p) in trained for p in module.ssl_head.parameters())
+    assert all(id(p) in trained for p in module.net.parameters() if p.requires_grad)
+    assert not any(k.startswith("ssl") for k in module.net.state_dict())
+    plain = instantiate(model_cfg, loss=InfoNCE(), metadata={})
+    assert plain.ssl_head is None and plain.ssl_loss_fn is None
+
+
+def _optimizer_groups(module):
+    module.trainer = type("T", (), {"estimated_stepping_batches": 10})()
+    return module.configure_optimizers()["optimizer"].param_groups
+
+
+def test_a_bad_ssl_weight_is_named(model_cfg):
+    with pytest.raises(InstantiationException, match="model.ssl_weight=1.5 must be in"):
+        instantiate(model_cfg, loss=InfoNCE(), ssl_weight=1.5, metadata={})
+
+
+def test_augmentation_runs_in_training_steps_only(model_cfg, tmp_path):
+    torch.manual_seed(0)
+    augment_cfg = compose_config(["augment=default"], tmp_path / "cfg").augment
+    spy = SpyAugmentation(wave=instantiate(augment_cfg.wave), spec=instantiate(augment_cfg.spec))
+    module = instantiate(model_cfg, loss=InfoNCE(), augment=spy, ssl_weight=0.3, metadata={})
+    _fit(module, _batch(module.net), tmp_path, val=True)
+    assert spy.calls == [True, True]  # the two views of the one training step; none in val

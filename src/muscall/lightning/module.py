@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import pytorch_lightning as pl
 import torch
+import torch.nn.functional as F
 from omegaconf import OmegaConf
 from torch import nn
 
+from muscall.augment import Augmentation
 from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
 from muscall.lightning.schedule import warmup_cosine
+from muscall.losses import NTXent
+
+log = logging.getLogger(__name__)
 
 # Parameters that CLIP-style training keeps out of weight decay.
 _NO_DECAY_HINTS = ("bias", "norm", "bn", "logit_scale", "embedding", "pos_")
 
 
 class MusCALLModule(pl.LightningModule):
-    """Trains `net` (a DualEncoder) with `loss` (InfoNCE), optionally content-weighted."""
+    """Trains `net` (a DualEncoder) with `loss` (InfoNCE), optionally content-weighted.
+
+    Training steps only: `augment` transforms each batch, and with `ssl_weight` > 0 a second,
+    independently augmented view of every clip adds MusCALL's SimCLR term, mixed as
+    (1 - ssl_weight) · audio-text + ssl_weight · NT-Xent. Evaluation sees neither.
+    """
 
     def __init__(
         self,
@@ -31,11 +42,18 @@ class MusCALLModule(pl.LightningModule):
         weighting=None,
         eval_chunk_size: int = 1024,
         metadata: Mapping[str, Any] | None = None,
+        augment: Augmentation | None = None,
+        ssl_weight: float = 0.0,
+        ssl_temperature: float = 0.5,
+        ssl_projection_dim: int = 128,
     ):
         super().__init__()
         self.net = net
         self.loss_fn = loss
         self.weighting = weighting  # not a submodule: never saved, never trained
+        self.augment = augment  # no parameters or buffers: checkpoints never hold it
+        self.ssl_weight = float(ssl_weight or 0.0)
+        self.ssl_loss_fn, self.ssl_head = self._build_ssl(ssl_temperature, ssl_projection_dim)
         self.optimizer_factory = optimizer
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
@@ -44,12 +62,38 @@ class MusCALLModule(pl.LightningModule):
         self.metadata = OmegaConf.to_container(OmegaConf.create(dict(metadata or {})))
         self._eval_outputs: dict[str, list] = {"index": [], "audio_emb": [], "captions": []}
 
+    def _build_ssl(self, temperature: float, projection_dim: int):
+        if not 0.0 <= self.ssl_weight <= 1.0:
+            raise ValueError(
+                f"model.ssl_weight={self.ssl_weight} must be in [0, 1] (0: no SSL branch; "
+                "MusCALL used 0.3)"
+            )
+        if self.ssl_weight == 0:
+            return None, None
+        if self.augment is None or not self.augment.active:
+            log.warning(
+                "model.ssl_weight=%s without augmentation: both views of each clip are the "
+                "same crop, so the SSL term teaches nothing; set augment=default",
+                self.ssl_weight,
+            )
+        width = self.net.embed_dim
+        # SimCLR's projection head, trained with the network but not part of it.
+        head = nn.Sequential(
+            nn.Linear(width, width, bias=False),
+            nn.ReLU(),
+            nn.Linear(width, projection_dim, bias=False),
+        )
+        return NTXent(temperature), head
+
     def forward(self, audio: torch.Tensor, tokens: dict) -> tuple[torch.Tensor, ...]:
         return self.net(audio, tokens)
 
-    def _step_loss(self, batch: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        audio_emb, text_emb, logit_scale = self.net(batch["audio"], batch["tokens"])
-        return self._loss(batch, audio_emb, text_emb, logit_scale), audio_emb, logit_scale
+    def _encode_view(self, wave: torch.Tensor) -> torch.Tensor:
+        """One augmented view of each clip -> audio embeddings (B, E), not yet normalised."""
+        if self.augment is None:
+            return self.net.encode_audio(wave, normalize=False)
+        view = self.augment.augment_wave(wave)
+        return self.net.encode_audio(view, normalize=False, spec_augment=self.augment.augment_spec)
 
     def _loss(self, batch, audio_emb, text_emb, logit_scale) -> torch.Tensor:
         weights = None
@@ -60,8 +104,18 @@ class MusCALLModule(pl.LightningModule):
     def training_step(self, batch: dict | None, batch_idx: int):
         if batch is None:  # every file of the batch was unusable; already reported
             return None
-        loss, audio_emb, logit_scale = self._step_loss(batch)
+        audio_emb = self._encode_view(batch["audio"])  # (B, E)
+        text_emb = self.net.encode_text(batch["tokens"])
+        logit_scale = self.net.logit_scale.exp()
+        loss = self._loss(batch, F.normalize(audio_emb, dim=-1), text_emb, logit_scale)
         size = audio_emb.shape[0]
+        if self.ssl_head is not None:
+            # The second view: the same crops, augmented again with fresh draws.
+            other = self._encode_view(batch["audio"])
+            ssl_loss = self.ssl_loss_fn(self.ssl_head(audio_emb), self.ssl_head(other))
+            self.log("train/clip_loss", loss, batch_size=size)
+            self.log("train/ssl_loss", ssl_loss, batch_size=size)
+            loss = (1 - self.ssl_weight) * loss + self.ssl_weight * ssl_loss
         self.log("train/loss", loss, prog_bar=True, batch_size=size)
         self.log("train/logit_scale", logit_scale, batch_size=size)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], batch_size=size)
@@ -107,7 +161,8 @@ class MusCALLModule(pl.LightningModule):
 
     def configure_optimizers(self):
         decay, no_decay = [], []
-        for name, param in self.net.named_parameters():
+        # The network and, with the SSL branch, its projection head.
+        for name, param in self.named_parameters():
             if not param.requires_grad:
                 continue
             lowered = name.lower()

@@ -52,9 +52,21 @@ class DualEncoder(nn.Module):
         """Cap the temperature at logit_scale_max; call after every optimizer step."""
         self.logit_scale.clamp_(max=self.log_logit_scale_max)
 
-    def encode_audio(self, wave: torch.Tensor, normalize: bool = True) -> torch.Tensor:
-        """Waveforms (B, T) -> audio embeddings (B, embed_dim)."""
-        features = self.audio_encoder(self.frontend(wave))  # (B, audio output_dim)
+    def encode_audio(
+        self,
+        wave: torch.Tensor,
+        normalize: bool = True,
+        spec_augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Waveforms (B, T) -> audio embeddings (B, embed_dim).
+
+        `spec_augment` (training only) transforms the log-mel before the encoder; it is passed
+        per call, so the network holds no augmentation and evaluation never meets one.
+        """
+        mel = self.frontend(wave)  # (B, 1, n_mels, frames)
+        if spec_augment is not None:
+            mel = spec_augment(mel)
+        features = self.audio_encoder(mel)  # (B, audio output_dim)
         audio_emb = self.audio_proj(features)  # (B, E)
         return F.normalize(audio_emb, dim=-1) if normalize else audio_emb
 
