@@ -55,11 +55,13 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests bench
 
 ## Training and inference speed (bench/run.py), library indexing and search (bench/library.py),
-## retrieval evaluation at 1k-100k items against the previous implementation (bench/retrieval.py).
+## retrieval evaluation at 1k-100k items against the previous implementation (bench/retrieval.py),
+## and what augmentation costs per training step (bench/augment.py).
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/library.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/augment.py
 
 ## Caches only: runs and checkpoints stay.
 clean:
