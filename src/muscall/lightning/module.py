@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,12 +12,13 @@ import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
+from pytorch_lightning.callbacks import Timer
 from torch import nn
 
 from muscall.augment import Augmentation
 from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
-from muscall.lightning.schedule import warmup_cosine
+from muscall.lightning.schedule import UNBOUNDED_STEPS, warmup_cosine, within_budget
 from muscall.losses import NTXent
 
 log = logging.getLogger(__name__)
@@ -171,9 +173,14 @@ class MusCALLModule(pl.LightningModule):
         optimizer = self.optimizer_factory(
             [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
         )
-        total = int(self.trainer.estimated_stepping_batches)
+        estimated = self.trainer.estimated_stepping_batches
+        total = UNBOUNDED_STEPS if math.isinf(estimated) else int(estimated)
         warmup = round(self.scheduler_config["warmup_ratio"] * total)
         factor = warmup_cosine(total, warmup, self.scheduler_config["min_lr_ratio"])
+        callbacks = getattr(self.trainer, "callbacks", [])
+        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
+        if timer is not None:  # trainer.max_time: the decay spans the time budget
+            factor = within_budget(factor, total, lambda: _budget_used(timer))
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         return {
             "optimizer": optimizer,
@@ -183,3 +190,10 @@ class MusCALLModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # Enough to rebuild and evaluate the network from the checkpoint alone.
         checkpoint["muscall"] = self.metadata
+
+
+def _budget_used(timer: Timer) -> float:
+    """The share of `trainer.max_time` spent training so far (restored on resume)."""
+    elapsed = timer.time_elapsed("train")
+    remaining = timer.time_remaining("train") or 0.0
+    return elapsed / max(elapsed + remaining, 1e-9)
