@@ -32,9 +32,22 @@ def go_offline(strict: bool = False) -> None:
 
 
 def register_resolvers() -> None:
-    """`${muscall_root:}`: the project folder, so paths never depend on the cwd."""
+    """`${muscall_root:}`: the project folder, so paths never depend on the cwd.
+
+    `${slurm_job_or:NAME}`: `slurm-<job id>` inside a SLURM job, NAME elsewhere: a requeued
+    job runs in its first run's folder, where its checkpoints are.
+    """
     if not OmegaConf.has_resolver("muscall_root"):
         OmegaConf.register_new_resolver("muscall_root", lambda: str(PROJECT_ROOT))
+    if not OmegaConf.has_resolver("slurm_job_or"):
+        OmegaConf.register_new_resolver("slurm_job_or", slurm_job_or)
+
+
+def slurm_job_or(name: str) -> str:
+    """`slurm-<job id>` (`<array job>_<task>` for an array task) in a SLURM job, else `name`."""
+    array_job, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    job = f"{array_job}_{task}" if array_job and task else os.environ.get("SLURM_JOB_ID")
+    return f"slurm-{job}" if job else name
 
 
 def compose_config(

@@ -7,14 +7,14 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+from muscall.atomic import write_text
+
 
 def write_metrics(metrics: Mapping[str, float], output_dir: str | Path) -> Path:
-    """Write `metrics.json` (NaN becomes null, so the file stays valid JSON)."""
-    path = Path(output_dir) / "metrics.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `metrics.json`, whole or not at all (NaN becomes null: the file stays valid JSON)."""
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metrics.items()}
-    path.write_text(json.dumps(clean, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    text = json.dumps(clean, indent=2, sort_keys=True) + "\n"
+    return write_text(Path(output_dir) / "metrics.json", text)
 
 
 def format_table(metrics: Mapping[str, float], title: str = "results") -> str:

@@ -43,3 +43,27 @@ def test_the_history_names_the_epoch_that_was_kept(small_run):
         float(chosen["val/text_to_audio_R@10"])
     )
     assert Path(metrics["best_checkpoint"]).name.startswith(f"best-epoch{int(chosen['epoch']):03d}")
+
+
+class _Trainer:
+    sanity_checking, is_global_zero = False, True
+
+    def __init__(self, epoch, step, metrics):
+        self.current_epoch, self.global_step, self.callback_metrics = epoch, step, metrics
+
+
+def test_a_resumed_history_goes_on_with_the_rows_and_loss_of_its_checkpoint(tmp_path):
+    from muscall.lightning.history import MetricsHistory
+
+    first = MetricsHistory(tmp_path, plot=False)
+    first.on_train_batch_end(None, None, {"loss": 2.0}, None, 0)
+    first.on_validation_end(_Trainer(0, 1, {"val/loss": 1.5}), None)
+    first.on_train_batch_end(None, None, {"loss": 1.0}, None, 1)
+    state = first.state_dict()  # a step checkpoint halfway through epoch 1
+
+    resumed = MetricsHistory(tmp_path, plot=False)
+    resumed.load_state_dict(state)
+    resumed.on_train_batch_end(None, None, {"loss": 0.5}, None, 2)
+    resumed.on_validation_end(_Trainer(1, 3, {"val/loss": 1.0}), None)
+    rows = _rows(tmp_path)
+    assert [(r["epoch"], r["train/loss"]) for r in rows] == [("0", "2.0"), ("1", "0.75")]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytorch_lightning as pl
-from torch.utils.data import DataLoader
+import torch
+from torch.utils.data import DataLoader, Sampler
 
 from muscall.data.bad_items import ON_BAD_ITEM, BadItemLog
 from muscall.data.builtin import ensure_builtin_dataset
@@ -19,9 +22,14 @@ from muscall.data.datasets import (
     collate_pairs,
 )
 from muscall.data.labelled import LabelledSet
+from muscall.data.sampling import SeededOrder, next_batch
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
+
+# The training loader resumes mid-epoch (through this DataModule's state, see state_dict),
+# though it has no state_dict of its own for Lightning to find.
+warnings.filterwarnings("ignore", message=".*your dataloader is not resumable")
 
 
 class AudioCaptionDataModule(pl.LightningDataModule):
@@ -46,6 +54,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         zeroshot_sets: Mapping[str, str] | None = None,
         generate: Mapping | None = None,
         on_bad_item: str = "skip",
+        seed: int | None = None,
     ):
         """Built from the `data` config by Hydra; the run adds `tokenizer` and `bad_items_path`.
 
@@ -53,7 +62,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         config builds this object, but read from the config by `zeroshot=default` and served
         by `ZeroShotSets`, not here. `generate` is the built-in dataset's recipe, rendered by
         `prepare_data` when `root` is its home and it is missing. `on_bad_item`: "skip" reports
-        a bad file or entry and goes on; "fail" raises BadItemError naming it.
+        a bad file or entry and goes on; "fail" raises BadItemError naming it. `seed` (the
+        run's) decides the training order and crops; None draws one, kept in checkpoints.
         """
         if on_bad_item not in ON_BAD_ITEM:
             raise DatasetError(f"data.on_bad_item must be skip or fail, got {on_bad_item!r}")
@@ -80,6 +90,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
             **common,
         )
         self.splits: dict[str, list[CaptionedAudio]] = {}
+        self.seed = seed if seed is not None else secrets.randbits(63)
+        self.resume_at: tuple[int, int] | None = None  # (epoch, batch), from a checkpoint
 
     def prepare_data(self) -> None:
         ensure_builtin_dataset(self.root, self.generate)
@@ -111,7 +123,28 @@ class AudioCaptionDataModule(pl.LightningDataModule):
                 len(dataset),
                 self.batch_size,
             )
-        return self._loader(dataset, self.batch_size, shuffle=True, drop_last=drop_last)
+        order = SeededOrder(len(dataset), self.seed)
+        if self.resume_at is not None:
+            (epoch, batch), self.resume_at = self.resume_at, None
+            order.resume_at(epoch, batch * self.batch_size)
+            log.info("training data resumes at epoch %d, batch %d", epoch, batch)
+        return self._loader(dataset, self.batch_size, sampler=order, drop_last=drop_last)
+
+    def state_dict(self) -> dict:
+        """Where the training order stands: what a checkpoint saved now resumes at.
+
+        Here, not in the DataLoader's state: Lightning restores a loader's state only when
+        resuming inside an epoch, and the order of the epoch after one also needs the seed.
+        """
+        if self.trainer is None:
+            return {"seed": self.seed}
+        epoch, batch = next_batch(self.trainer)
+        return {"seed": self.seed, "epoch": epoch, "batch": batch}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.seed = int(state_dict["seed"])
+        if "epoch" in state_dict:
+            self.resume_at = (int(state_dict["epoch"]), int(state_dict["batch"]))
 
     def val_dataloader(self) -> DataLoader:
         return self.pairs_loader("val")
@@ -131,15 +164,18 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         )
 
     def _loader(
-        self, dataset, batch_size: int, shuffle: bool = False, drop_last: bool = False
+        self, dataset, batch_size: int, sampler: Sampler | None = None, drop_last: bool = False
     ) -> DataLoader:
         return DataLoader(
             dataset,
             batch_size=batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             drop_last=drop_last,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.num_workers > 0,
             collate_fn=collate_pairs(self.tokenizer),
+            # Its own generator for the workers' base seed: making a loader's iterator then
+            # leaves the global RNG (dropout, ...) alone, as a resumed run needs.
+            generator=torch.Generator().manual_seed(self.seed),
         )

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from muscall.data.audio_io import CROP_MODES, check_whole_file, read_clip, read_windows
 from muscall.data.bad_items import BadItemLog
 from muscall.data.captions import CaptionedAudio
+from muscall.data.sampling import Draw
 from muscall.errors import AudioError
 
 
@@ -71,7 +72,12 @@ class ClipReader:
 
 
 class AudioCaptionDataset(Dataset):
-    """(clip, caption) pairs; training draws a random crop and one of the track's captions."""
+    """(clip, caption) pairs; training draws a random crop and one of the track's captions.
+
+    Training items are asked for by `Draw` (muscall.data.sampling): the crop and caption are
+    drawn from the Draw's (seed, epoch, index), never from a worker's random state, so the
+    items of a resumed epoch are those the uninterrupted run would have drawn.
+    """
 
     def __init__(self, tracks: Sequence[CaptionedAudio], reader: ClipReader, train: bool):
         self.tracks = list(tracks)
@@ -81,9 +87,14 @@ class AudioCaptionDataset(Dataset):
     def __len__(self) -> int:
         return len(self.tracks)
 
-    def __getitem__(self, index: int) -> dict | None:
+    def __getitem__(self, key: int | Draw) -> dict | None:
+        index = int(key.index if isinstance(key, Draw) else key)
         track = self.tracks[index]
-        rng = self._rng(index) if self.train else None
+        rng = None
+        if self.train:
+            if not isinstance(key, Draw):
+                raise TypeError("a training AudioCaptionDataset is indexed by Draw (SeededOrder)")
+            rng = key.rng()
         audio = self.reader(track.audio_path, rng, track.audio_id)
         if audio is None:
             return None
@@ -96,12 +107,6 @@ class AudioCaptionDataset(Dataset):
         if not self.train:
             item["captions"] = track.captions  # every caption: each is a retrieval query
         return item
-
-    @staticmethod
-    def _rng(index: int) -> np.random.Generator:
-        # Drawn from torch's RNG, which the DataLoader seeds per worker from the main process:
-        # crops differ every epoch, yet a seeded run (or a resumed one) replays them.
-        return np.random.default_rng([index, int(torch.randint(2**31 - 1, ()).item())])
 
 
 class LabelledAudioDataset(Dataset):

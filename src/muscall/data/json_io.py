@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from muscall.atomic import write_text
 from muscall.errors import DatasetError
 
 
@@ -32,9 +32,5 @@ def read_json(path: Path, what: str) -> Any:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write JSON through a temporary file, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    """Write JSON whole or not at all (muscall.atomic), so a reader never sees half a file."""
+    return write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")

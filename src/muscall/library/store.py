@@ -23,22 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+from muscall.atomic import fsync_folder
+from muscall.atomic import write_bytes as write_atomic
 from muscall.errors import MuscallError
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
 REQUIRED_META = ("generation", "root", "model_fingerprint", "embed_dim", "num_entries", "files")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_folder(path.parent)
 
 
 def jsonl_bytes(rows: list[dict]) -> bytes:
@@ -74,7 +65,7 @@ def save_generation(index_dir: Path, meta: dict, files: dict[str, bytes]) -> dic
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-    _fsync_folder(folder)
+    fsync_folder(folder)
     meta = {**meta, "files": {name: len(data) for name, data in files.items()}}
     previous = live_generation(index_dir)
     write_atomic(index_dir / META_FILE, (json.dumps(meta, indent=2) + "\n").encode())
@@ -163,11 +154,3 @@ def _drop_generations(index_dir: Path, keep: set[int | None]) -> None:
         number = folder.name.removeprefix("gen-")
         if number.isdigit() and int(number) not in keep:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

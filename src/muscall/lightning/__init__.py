@@ -3,6 +3,13 @@
 from muscall.lightning.best_checkpoint import BestCheckpoint
 from muscall.lightning.callbacks import RNGStateCallback
 from muscall.lightning.history import MetricsHistory
+from muscall.lightning.last_checkpoint import LastCheckpoint
 from muscall.lightning.module import MusCALLModule
 
-__all__ = ["BestCheckpoint", "MetricsHistory", "MusCALLModule", "RNGStateCallback"]
+__all__ = [
+    "BestCheckpoint",
+    "LastCheckpoint",
+    "MetricsHistory",
+    "MusCALLModule",
+    "RNGStateCallback",
+]

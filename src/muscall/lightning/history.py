@@ -7,11 +7,13 @@ which epoch was best.
 from __future__ import annotations
 
 import csv
+import io
 import math
-import os
 from pathlib import Path
 
 import pytorch_lightning as pl
+
+from muscall.atomic import atomic_path, write_text
 
 # The curves drawn, panel by panel; every logged val/* metric goes to the CSV regardless.
 PANELS = {
@@ -26,26 +28,32 @@ PANELS = {
 
 
 class MetricsHistory(pl.Callback):
-    """Appends one row per validation to `metrics.csv` and redraws `curves.png`."""
+    """Appends one row per validation to `metrics.csv` and redraws `curves.png`.
+
+    The rows and the running training loss are in every checkpoint, so a resumed run goes on
+    with the same file: the rows up to its checkpoint, then its own.
+    """
 
     def __init__(self, dirpath: str | Path, plot: bool = True):
         self.dirpath = Path(dirpath)
         self.plot = plot
         self.rows: list[dict[str, float]] = []
-        self._losses: list[float] = []
+        self._loss_sum = 0.0  # the training loss since the last validation, summed
+        self._loss_count = 0
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None:
-            self._losses.append(float(loss))
+            self._loss_sum += float(loss)
+            self._loss_count += 1
 
     def on_validation_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking or not trainer.is_global_zero:
             return
         row = {"epoch": trainer.current_epoch, "step": trainer.global_step}
-        if self._losses:
-            row["train/loss"] = sum(self._losses) / len(self._losses)
-        self._losses = []
+        if self._loss_count:
+            row["train/loss"] = self._loss_sum / self._loss_count
+        self._loss_sum, self._loss_count = 0.0, 0
         for key, value in sorted(trainer.callback_metrics.items()):
             if key.startswith("val/") or key in ("train/lr", "train/logit_scale"):
                 row[key] = float(value)
@@ -55,14 +63,22 @@ class MetricsHistory(pl.Callback):
         if self.plot:
             self._draw(self.dirpath / "curves.png")
 
+    def state_dict(self) -> dict:
+        # Plain numbers and strings: checkpoints load with weights_only=True.
+        return {"rows": self.rows, "loss_sum": self._loss_sum, "loss_count": self._loss_count}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = [dict(row) for row in state_dict["rows"]]
+        self._loss_sum = float(state_dict["loss_sum"])
+        self._loss_count = int(state_dict["loss_count"])
+
     def _write_csv(self, path: Path) -> None:
         columns = list(dict.fromkeys(key for row in self.rows for key in row))
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(self.rows)
-        os.replace(partial, path)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        write_text(path, text.getvalue())
 
     def _draw(self, path: Path) -> None:
         import matplotlib
@@ -83,7 +99,6 @@ class MetricsHistory(pl.Callback):
             if ax.lines:
                 ax.legend(fontsize=7)
         fig.tight_layout()
-        partial = path.with_name(path.name + ".partial.png")
-        fig.savefig(partial, dpi=90)
+        with atomic_path(path) as partial:
+            fig.savefig(partial, dpi=90)
         plt.close(fig)
-        os.replace(partial, path)

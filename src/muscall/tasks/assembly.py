@@ -8,7 +8,9 @@ import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from muscall.atomic import write_text
 from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.lightning.checkpoint_io import AtomicCheckpointIO
 
 
 def output_dir(cfg: DictConfig) -> Path:
@@ -22,15 +24,25 @@ def start_run(cfg: DictConfig) -> Path:
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
     out = output_dir(cfg)
-    OmegaConf.save(cfg, out / "config.yaml", resolve=True)
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     return out
 
 
-def build_datamodule(data: DictConfig, tokenizer, run_dir: Path) -> AudioCaptionDataModule:
-    """The DataModule of a `data` config; bad audio is listed in the run folder."""
-    return instantiate(data, tokenizer=tokenizer, bad_items_path=run_dir / "bad_items.jsonl")
+def build_datamodule(
+    data: DictConfig, tokenizer, run_dir: Path, seed: int | None = None
+) -> AudioCaptionDataModule:
+    """The DataModule of a `data` config; bad audio is listed in the run folder.
+
+    `seed` (the run's) fixes the training order and crops; None draws one.
+    """
+    return instantiate(
+        data, tokenizer=tokenizer, bad_items_path=run_dir / "bad_items.jsonl", seed=seed
+    )
 
 
 def build_trainer(cfg: DictConfig, loggers: list) -> pl.Trainer:
+    """The trainer of `cfg.trainer`; every checkpoint it writes is written atomically."""
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    # Not a config choice: a plugins list given on the command line must not drop it.
+    plugins = [AtomicCheckpointIO(), *instantiate(cfg.trainer.get("plugins") or [])]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=plugins)

@@ -1,8 +1,14 @@
-"""Experiment loggers of a training run: built from `cfg.logger`, one wandb run per job."""
+"""Experiment loggers of a training run: built from `cfg.logger`, one wandb run per run folder.
+
+The wandb run's id is kept in `<run>/wandb_run_id`, so a run resumed in its folder (after a
+kill, SIGTERM or a SLURM requeue) goes on logging into the same wandb run.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
+import string
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -11,6 +17,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
+from muscall.atomic import write_text
+
+WANDB_ID_FILE = "wandb_run_id"
+
 
 def build_loggers(cfg: DictConfig) -> list:
     loggers = []
@@ -18,7 +28,9 @@ def build_loggers(cfg: DictConfig) -> list:
         if name == "wandb":
             # Never block on a login prompt: offline unless the user turned it off.
             os.environ.setdefault("WANDB_MODE", "offline" if logger_cfg.offline else "online")
-            loggers.append(instantiate(logger_cfg, **_wandb_identity(cfg, logger_cfg)))
+            identity = _wandb_identity(cfg, logger_cfg)
+            run_id = wandb_run_id(Path(cfg.paths.output_dir))
+            loggers.append(instantiate(logger_cfg, **identity, id=run_id, resume="allow"))
         else:
             loggers.append(instantiate(logger_cfg))
     for logger in loggers:
@@ -35,6 +47,17 @@ def _wandb_identity(cfg: DictConfig, logger_cfg: DictConfig) -> dict[str, str]:
         group = group or "/".join([cfg.task.name, *Path(hydra.sweep.dir).parts[-2:]])
         name = name or f"job{hydra.job.num}: {hydra.job.override_dirname or 'defaults'}"
     return {"group": group or cfg.task.name, "name": name}
+
+
+def wandb_run_id(run_dir: Path) -> str:
+    """The wandb run id of a run folder: made and saved the first time, read after that."""
+    path = run_dir / WANDB_ID_FILE
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    # As wandb makes its own: 8 characters of [a-z0-9].
+    run_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    write_text(path, run_id + "\n")
+    return run_id
 
 
 def finish_loggers(loggers: list, status: str) -> None:

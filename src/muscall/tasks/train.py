@@ -6,35 +6,41 @@ import logging
 from pathlib import Path
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from muscall.checkpoint import checkpoint_metadata
 from muscall.data.builtin import ensure_builtin_dataset
 from muscall.data.leakage import warn_on_leakage
 from muscall.data.zeroshot_sets import ZeroShotSets
+from muscall.lightning.last_checkpoint import LastCheckpoint
 from muscall.report import format_table, write_metrics
 from muscall.tasks import assembly, evaluation
 from muscall.tasks.assembly import build_datamodule, start_run
 from muscall.tasks.loggers import build_loggers, finish_loggers
+from muscall.tasks.resume import prepare_resume, resume_command
 
 log = logging.getLogger(__name__)
+
+# The exit status after SIGTERM has stopped training and its checkpoint is saved: what a shell
+# reports for a process ended by SIGTERM (128 + 15), so `train && next-step` does not go on.
+STOPPED_BY_SIGTERM = 143
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
     # Rendering first: whatever it draws must not shift the seeded run that follows.
     ensure_builtin_dataset(cfg.data.root, cfg.data.get("generate"))
+    prepare_resume(cfg)  # before the run folder is chosen: a resumed run writes into its own
     out = start_run(cfg)
     module = _build_module(cfg)
     sets = ZeroShotSets.from_config(cfg.zeroshot)
-    datamodule = build_datamodule(cfg.data, module.net.tokenizer, out)
+    datamodule = build_datamodule(cfg.data, module.net.tokenizer, out, seed=cfg.get("seed"))
     if cfg.task.check_leakage:
         warn_on_leakage(datamodule, sets)
-    if cfg.get("ckpt_path"):
-        _resume_in_place(cfg)
     loggers = build_loggers(cfg)
     try:
         trainer = assembly.build_trainer(cfg, loggers)
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        _fit(trainer, module, datamodule, cfg.get("ckpt_path"))
         metrics = _fit_metrics(trainer)
         best = _selected_checkpoint(trainer, out)
         after_fit = _evaluate_after_fit(cfg, best, sets, datamodule)
@@ -49,6 +55,23 @@ def run(cfg: DictConfig) -> dict[str, float]:
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=train -> {out}"))
     return metrics
+
+
+def _fit(trainer, module, datamodule, ckpt_path: str | None) -> None:
+    """trainer.fit; SIGTERM ends the process (STOPPED_BY_SIGTERM) once a checkpoint is saved."""
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    except SIGTERMException:
+        saved = [c.stopped_at for c in trainer.callbacks if isinstance(c, LastCheckpoint)]
+        where = f"saved {saved[0]}" if saved and saved[0] else "no checkpoint saved"
+        log.warning(
+            "stopped by SIGTERM at epoch %d step %d (%s); resume with: %s",
+            trainer.current_epoch,
+            trainer.global_step,
+            where,
+            resume_command(),
+        )
+        raise SystemExit(STOPPED_BY_SIGTERM) from None
 
 
 def _build_module(cfg: DictConfig):
@@ -86,19 +109,6 @@ def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: ZeroShotSets, datamod
     if sets:
         metrics.update(evaluation.zeroshot(opened, plots))
     return metrics
-
-
-def _resume_in_place(cfg: DictConfig) -> None:
-    """Keep writing checkpoints beside the one resumed from.
-
-    Lightning restores the best score and best path only when the checkpoint folder is
-    unchanged; a resumed run would otherwise forget them and could keep a worse "best".
-    """
-    folder = str(Path(cfg.ckpt_path).expanduser().resolve().parent)
-    with open_dict(cfg):
-        for callback in (cfg.get("callbacks") or {}).values():
-            if "Checkpoint" in callback.get("_target_", ""):
-                callback.dirpath = folder
 
 
 def _fit_metrics(trainer) -> dict[str, float]:
