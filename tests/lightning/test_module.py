@@ -198,3 +198,19 @@ def test_augmentation_runs_in_training_steps_only(model_cfg, tmp_path):
     module = instantiate(model_cfg, loss=InfoNCE(), augment=spy, ssl_weight=0.3, metadata={})
     _fit(module, _batch(module.net), tmp_path, val=True)
     assert spy.calls == [True, True]  # the two views of the one training step; none in val
+
+
+def test_the_text_encoder_can_learn_at_its_own_rate(model_cfg):
+    module = instantiate(model_cfg, loss=InfoNCE(), text_lr_scale=0.1, metadata={})
+    groups = _optimizer_groups(module)
+    lr = model_cfg.optimizer.lr
+    text = {id(p) for p in module.net.text_encoder.parameters()}
+    for group in groups:
+        ids = {id(p) for p in group["params"]}
+        assert ids <= text or not ids & text  # no group mixes the text encoder with the rest
+        assert group["lr"] == pytest.approx(lr * 0.1 if ids <= text else lr)
+    assert sum(len(g["params"]) for g in groups) == sum(
+        1 for p in module.parameters() if p.requires_grad
+    )
+    same = _optimizer_groups(instantiate(model_cfg, loss=InfoNCE(), metadata={}))
+    assert len(same) == 2 and all(g["lr"] == lr for g in same)

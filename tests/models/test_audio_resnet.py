@@ -57,3 +57,18 @@ def test_reference_grid_uses_the_position_tables_unresampled():
 def test_heads_must_divide_channels():
     with pytest.raises(ValueError, match="heads"):
         ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=3, output_dim=8)
+
+
+def test_average_pooling_works_at_batch_one_and_any_length():
+    import pytest
+    import torch
+
+    from muscall.models import ModifiedResNet
+
+    net = ModifiedResNet(layers=(1, 1, 1, 1), width=8, heads=2, output_dim=16, pooling="average")
+    net.eval()
+    for frames in (40, 97):
+        assert net(torch.randn(1, 1, 32, frames)).shape == (1, 16)
+    assert "attnpool.proj.weight" in net.state_dict()
+    with pytest.raises(ValueError, match="pooling='max'"):
+        ModifiedResNet(pooling="max")

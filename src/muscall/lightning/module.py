@@ -48,6 +48,7 @@ class MusCALLModule(pl.LightningModule):
         ssl_weight: float = 0.0,
         ssl_temperature: float = 0.5,
         ssl_projection_dim: int = 128,
+        text_lr_scale: float = 1.0,
     ):
         super().__init__()
         self.net = net
@@ -57,6 +58,8 @@ class MusCALLModule(pl.LightningModule):
         self.ssl_weight = float(ssl_weight or 0.0)
         self.ssl_loss_fn, self.ssl_head = self._build_ssl(ssl_temperature, ssl_projection_dim)
         self.optimizer_factory = optimizer
+        # A pretrained text tower (model=minilm) often wants a smaller learning rate.
+        self.text_lr_scale = float(text_lr_scale)
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
         # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
@@ -162,17 +165,7 @@ class MusCALLModule(pl.LightningModule):
         self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()})
 
     def configure_optimizers(self):
-        decay, no_decay = [], []
-        # The network and, with the SSL branch, its projection head.
-        for name, param in self.named_parameters():
-            if not param.requires_grad:
-                continue
-            lowered = name.lower()
-            skip = param.ndim < 2 or any(h in lowered for h in _NO_DECAY_HINTS)
-            (no_decay if skip else decay).append(param)
-        optimizer = self.optimizer_factory(
-            [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
-        )
+        optimizer = self.optimizer_factory(self._param_groups())
         estimated = self.trainer.estimated_stepping_batches
         total = UNBOUNDED_STEPS if math.isinf(estimated) else int(estimated)
         warmup = round(self.scheduler_config["warmup_ratio"] * total)
@@ -186,6 +179,27 @@ class MusCALLModule(pl.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+    def _param_groups(self) -> list[dict]:
+        """Weight decay or not; the text encoder at `text_lr_scale` times the learning rate."""
+        groups: dict[tuple[bool, bool], list] = {}
+        # The network and, with the SSL branch, its projection head.
+        for name, param in self.named_parameters():
+            if not param.requires_grad:
+                continue
+            lowered = name.lower()
+            no_decay = param.ndim < 2 or any(h in lowered for h in _NO_DECAY_HINTS)
+            text = name.startswith("net.text_encoder.") and self.text_lr_scale != 1.0
+            groups.setdefault((no_decay, text), []).append(param)
+        base_lr = self.optimizer_factory.keywords["lr"]
+        return [
+            {
+                "params": params,
+                **({"weight_decay": 0.0} if no_decay else {}),
+                **({"lr": base_lr * self.text_lr_scale} if text else {}),
+            }
+            for (no_decay, text), params in sorted(groups.items())
+        ]
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # Enough to rebuild and evaluate the network from the checkpoint alone.

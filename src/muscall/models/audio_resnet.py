@@ -101,6 +101,23 @@ class AttentionPool(nn.Module):
         return self.c_proj(pooled.transpose(1, 2).flatten(1))  # (B, output_dim)
 
 
+class AveragePool(nn.Module):
+    """Feature map (B, C, F, T) -> (B, output_dim): the mean over the grid, then a linear map.
+
+    MusCALL's alternative to attention pooling (its version broke at batch 1; this one does not).
+    """
+
+    def __init__(self, channels: int, output_dim: int):
+        super().__init__()
+        self.proj = nn.Linear(channels, output_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.proj(x.mean(dim=(2, 3)))
+
+
+POOLINGS = ("attention", "average")
+
+
 class ModifiedResNet(nn.Module):
     """Spectrogram (B, 1, F, T) -> (B, output_dim): 3-conv stem, 4 bottleneck stages, attn pool.
 
@@ -116,8 +133,11 @@ class ModifiedResNet(nn.Module):
         output_dim: int = 256,
         freq_positions: int = 4,
         time_positions: int = 20,
+        pooling: str = "attention",
     ):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"audio encoder pooling={pooling!r}: choose one of {POOLINGS}")
         if width % 2:
             raise ValueError(f"audio encoder width={width} must be even (the stem halves it)")
         if len(layers) != 4:
@@ -137,7 +157,12 @@ class ModifiedResNet(nn.Module):
             blocks += [Bottleneck(inplanes, planes) for _ in range(depth - 1)]
             stages.append(nn.Sequential(*blocks))
         self.stages = nn.Sequential(*stages)
-        self.attnpool = AttentionPool(inplanes, heads, output_dim, freq_positions, time_positions)
+        # The name `attnpool` is kept for either pooling: checkpoints of attention pooling load.
+        self.attnpool = (
+            AttentionPool(inplanes, heads, output_dim, freq_positions, time_positions)
+            if pooling == "attention"
+            else AveragePool(inplanes, output_dim)
+        )
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
         x = self.stem(spec)  # (B, width, F/4, T/4)
