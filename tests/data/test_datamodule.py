@@ -87,3 +87,26 @@ def test_all_bad_batch_collates_to_none(tmp_path):
         (dataset / entry["audio_path"]).unlink()
     dm = _datamodule(dataset)
     assert list(dm.test_dataloader()) == [None]
+
+
+def test_max_captions_keeps_each_tracks_first_captions_in_every_split(tmp_path):
+    import pytest
+
+    from muscall.errors import DatasetError
+
+    root = write_tiny_dataset(tmp_path / "tiny")
+    for split in ("train", "val", "test"):
+        path = root / f"tiny_{split}.json"
+        entries = json.loads(path.read_text())
+        for entry in entries:
+            entry["caption"] = [entry["caption"], f"tags of {entry['audio_id']}"]
+        path.write_text(json.dumps(entries))
+    both = _datamodule(root)
+    first = _datamodule(root, max_captions=1)
+    for split in ("train", "val", "test"):
+        assert all(len(t.captions) == 2 for t in both.tracks(split))
+        assert [t.captions for t in first.tracks(split)] == [
+            t.captions[:1] for t in both.tracks(split)
+        ]
+    with pytest.raises(DatasetError, match="data.max_captions=0"):
+        _datamodule(root, max_captions=0)

@@ -50,7 +50,7 @@ def test_a_run_stopped_by_max_time_ends_its_decay(tmp_path):
         "data.batch_size=4",
         "data.num_workers=0",
         "trainer.max_epochs=10000",  # the step schedule alone would barely have started
-        "+trainer.max_time=00:00:00:08",
+        "trainer.max_time=00:00:00:08",
         "trainer.enable_progress_bar=false",
         "task.test_after_fit=false",
         "task.zeroshot_after_fit=false",

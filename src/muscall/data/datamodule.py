@@ -6,6 +6,7 @@ import logging
 import secrets
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -55,6 +56,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         generate: Mapping | None = None,
         on_bad_item: str = "skip",
         seed: int | None = None,
+        max_captions: int | None = None,
     ):
         """Built from the `data` config by Hydra; the run adds `tokenizer` and `bad_items_path`.
 
@@ -68,6 +70,9 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         if on_bad_item not in ON_BAD_ITEM:
             raise DatasetError(f"data.on_bad_item must be skip or fail, got {on_bad_item!r}")
         super().__init__()
+        if max_captions is not None and max_captions < 1:
+            raise DatasetError(f"data.max_captions={max_captions}: keep at least one, or null")
+        self.max_captions = max_captions
         self.generate = generate
         self.root = Path(root).expanduser().resolve()
         self.name = name
@@ -105,7 +110,10 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         """The tracks of a split, read once."""
         if split not in self.splits:
             self.name = find_name(self.root, self.name)
-            self.splits[split] = read_split(self.root, self.name, split, self.bad_items)
+            tracks = read_split(self.root, self.name, split, self.bad_items)
+            if self.max_captions:  # e.g. 1: the first caption form only, for train and eval
+                tracks = [replace(t, captions=t.captions[: self.max_captions]) for t in tracks]
+            self.splits[split] = tracks
             log.info("%s %s: %d tracks", self.name, split, len(self.splits[split]))
         return self.splits[split]
 
