@@ -204,9 +204,29 @@ def _sweep_identity(tmp_path, compose_command_line, sweep_dir, num=3):
 
 def test_a_single_run_is_grouped_by_task(tmp_path):
     cfg = compose_config(["logger=wandb"], tmp_path)
-    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {"group": "train", "name": None}
+    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {
+        "group": "train",
+        "name": None,
+        "tags": ["task=train"],
+    }
     cfg = compose_config(["logger=wandb", "logger.wandb.group=g", "logger.wandb.name=n"], tmp_path)
-    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {"group": "g", "name": "n"}
+    assert loggers._wandb_identity(cfg, cfg.logger.wandb) == {
+        "group": "g",
+        "name": "n",
+        "tags": ["task=train"],
+    }
+
+
+def test_a_single_run_is_grouped_by_experiment_and_tagged_by_its_choices(
+    tmp_path, compose_command_line
+):
+    overrides = ["logger=wandb", "experiment=cpu_demo", "ablation=ssl"]
+    cfg = compose_command_line(tmp_path, overrides)
+    identity = loggers._wandb_identity(cfg, cfg.logger.wandb)
+    assert identity["group"] == "cpu_demo"
+    for tag in ("task=train", "experiment=cpu_demo", "ablation=ssl", "model=cpu", "loss=clip"):
+        assert tag in identity["tags"], identity["tags"]
+    assert not any(tag.startswith("hparams_search=") for tag in identity["tags"])
 
 
 def test_sweep_jobs_share_the_sweep_group_and_are_named_by_job(tmp_path, compose_command_line):

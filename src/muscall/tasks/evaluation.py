@@ -20,6 +20,7 @@ from muscall.evaluate.embed import embed_audio, evaluating
 from muscall.evaluate.retrieval import retrieval_from_audio_emb
 from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.plots import draw_retrieval, draw_zeroshot
+from muscall.plots.examples import log_retrieval_examples
 from muscall.tasks.assembly import build_datamodule, output_dir
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,11 @@ def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> 
         )
     if plots is not None:
         draw_retrieval(details, plots, split)
+        tracks = datamodule.tracks(split)
+        paths = [tracks[i].audio_path for i in sorted(indices.tolist())]  # details' row order
+        log_retrieval_examples(
+            details, paths, split, evaluation.checkpoint.net.frontend.sample_rate
+        )
     return metrics
 
 

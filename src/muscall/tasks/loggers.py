@@ -38,15 +38,27 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
-def _wandb_identity(cfg: DictConfig, logger_cfg: DictConfig) -> dict[str, str]:
-    """Group and name a wandb run: a sweep's jobs share the sweep's group, one run each."""
+# Config group choices that tag a wandb run, so runs filter by recipe, ablation, model, data.
+TAGGED_GROUPS = ("experiment", "ablation", "model", "data", "loss", "augment", "hparams_search")
+
+
+def _wandb_identity(cfg: DictConfig, logger_cfg: DictConfig) -> dict:
+    """Group, name and tags of a wandb run.
+
+    A single run is grouped by its experiment (else its task); a sweep's jobs share the
+    sweep's group, one run each. Tags name the task and the chosen config options.
+    """
     group, name = logger_cfg.get("group"), logger_cfg.get("name")
+    choices = dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         hydra = HydraConfig.get()
         # The sweep folder's date and time: two sweeps never share a group.
         group = group or "/".join([cfg.task.name, *Path(hydra.sweep.dir).parts[-2:]])
         name = name or f"job{hydra.job.num}: {hydra.job.override_dirname or 'defaults'}"
-    return {"group": group or cfg.task.name, "name": name}
+    tags = [*(logger_cfg.get("tags") or []), f"task={cfg.task.name}"]
+    tags += [f"{g}={choices[g]}" for g in TAGGED_GROUPS if choices.get(g) not in (None, "null")]
+    group = group or choices.get("experiment") or cfg.task.name
+    return {"group": group, "name": name, "tags": tags}
 
 
 def wandb_run_id(run_dir: Path) -> str:
