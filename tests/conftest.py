@@ -92,6 +92,21 @@ def write_word_set(dataset, split="test", name="words"):
     return path
 
 
+def tiny_run(dataset, *extra, batch_size=4, workers=0):
+    """Overrides of a small CPU training run of the tiny model on `dataset`, plus `extra`."""
+    return [
+        "model=tiny",
+        "trainer=cpu",
+        "data=folder",
+        f"data.root={dataset}",
+        "data.clip_seconds=1.0",
+        f"data.batch_size={batch_size}",
+        f"data.num_workers={workers}",
+        "trainer.enable_progress_bar=false",
+        *extra,
+    ]
+
+
 # Not the config's default templates: evaluating the checkpoint must find these in it.
 SMALL_RUN_TEMPLATES = ["a {} tone", "{} sound"]
 

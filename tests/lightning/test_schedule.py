@@ -1,5 +1,8 @@
 import math
 
+import pytest
+from pytorch_lightning.callbacks import Timer
+
 from muscall.lightning.schedule import warmup_cosine
 
 
@@ -32,35 +35,47 @@ def test_a_time_budget_advances_the_schedule_when_time_runs_faster_than_steps():
     assert timed(10) == base(1000) == 0.0
 
 
-def test_a_run_stopped_by_max_time_ends_its_decay(tmp_path):
-    import csv
+class FakeClock(Timer):
+    """Lightning's Timer with a hand-set clock: the share of the budget used is `share`."""
+
+    def __init__(self):
+        super().__init__(duration="00:00:10:00")
+        self.share = 0.0
+
+    def time_elapsed(self, stage="train") -> float:
+        return 600.0 * self.share
+
+    def time_remaining(self, stage="train") -> float:
+        return 600.0 * (1.0 - self.share)
+
+
+def test_the_module_schedule_follows_lightnings_timer_when_max_time_is_set():
+    from hydra.utils import instantiate
 
     from muscall.config import compose_config
-    from muscall.tasks import train
+    from muscall.losses import InfoNCE
 
-    from ..conftest import write_tiny_dataset
+    cfg = compose_config(["model=tiny"]).model
+    module = instantiate(cfg, loss=InfoNCE(), metadata={})
+    clock = FakeClock()
+    # 10,000 epochs' worth of steps: by steps alone the warm-up would take hours.
+    module.trainer = type(
+        "T", (), {"estimated_stepping_batches": 1_000_000, "callbacks": [clock]}
+    )()
+    setup = module.configure_optimizers()
+    optimizer, scheduler = setup["optimizer"], setup["lr_scheduler"]["scheduler"]
+    base = cfg.optimizer.lr
 
-    data = write_tiny_dataset(tmp_path / "tiny", counts=(16, 4, 4))
-    overrides = [
-        "model=tiny",
-        "trainer=cpu",
-        "data=folder",
-        f"data.root={data}",
-        "data.clip_seconds=1.0",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        "trainer.max_epochs=10000",  # the step schedule alone would barely have started
-        "trainer.max_time=00:00:00:08",
-        "trainer.enable_progress_bar=false",
-        "task.test_after_fit=false",
-        "task.zeroshot_after_fit=false",
-        "plots.enabled=false",
-    ]
-    train.run(compose_config(overrides, tmp_path / "run"))
-    with (tmp_path / "run" / "metrics.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) >= 2
-    lrs = [float(row["train/lr"]) for row in rows]
-    assert lrs[-1] < 0.35 * max(lrs)  # the last epoch ran in the last part of the budget
-    peak = lrs.index(max(lrs))
-    assert lrs[peak:] == sorted(lrs[peak:], reverse=True)  # one decay after the warm-up
+    def lr_after_a_step_at(share):
+        clock.share = share
+        optimizer.step()
+        scheduler.step()
+        return optimizer.param_groups[0]["lr"]
+
+    assert lr_after_a_step_at(0.025) == pytest.approx(0.5 * base, rel=0.01)  # mid warm-up
+    assert lr_after_a_step_at(0.05) == pytest.approx(base, rel=0.01)  # warmed up
+    assert lr_after_a_step_at(0.525) == pytest.approx(0.5 * base, rel=0.01)  # half decayed
+    assert lr_after_a_step_at(1.0) == pytest.approx(0.0, abs=1e-12)  # budget spent: floor
+    module.trainer = type("T", (), {"estimated_stepping_batches": 100, "callbacks": []})()
+    no_clock = module.configure_optimizers()["optimizer"].param_groups[0]["lr"]
+    assert no_clock == pytest.approx(base / 5)  # no budget: step 0 of a 5-step warm-up

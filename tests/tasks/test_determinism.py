@@ -5,23 +5,14 @@ from __future__ import annotations
 from muscall.config import compose_config
 from muscall.tasks import train
 
-from ..conftest import write_tiny_dataset
+from ..conftest import tiny_run, write_tiny_dataset
 
 
 def _train(data, out, seed):
-    overrides = [
-        "model=tiny",
-        "trainer=cpu",
-        "data=folder",
-        f"data.root={data}",
-        "data.clip_seconds=1.0",
-        "data.batch_size=4",
-        "data.num_workers=2",  # random crops drawn in worker processes
-        "trainer.max_epochs=1",
-        "trainer.enable_progress_bar=false",
-        "task.zeroshot_after_fit=false",
-        f"seed={seed}",
-    ]
+    # Random crops drawn in two worker processes.
+    overrides = tiny_run(
+        data, "trainer.max_epochs=1", "task.zeroshot_after_fit=false", f"seed={seed}", workers=2
+    )
     return train.run(compose_config(overrides, out))
 
 

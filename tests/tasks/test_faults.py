@@ -26,7 +26,7 @@ from muscall.lightning.checkpoint_io import AtomicCheckpointIO
 from muscall.tasks import assembly, train
 from muscall.tasks.resume import prepare_resume
 
-from ..conftest import write_tiny_dataset
+from ..conftest import tiny_run, write_tiny_dataset
 
 # 20 training tracks in batches of 4: 5 steps an epoch, 10 in all.
 EPOCHS, STEPS_PER_EPOCH = 2, 5
@@ -40,23 +40,9 @@ def dataset(tmp_path_factory):
 
 
 def _overrides(dataset, *extra):
-    return [
-        "task=train",
-        "model=tiny",
-        "trainer=cpu",
-        "data=folder",
-        f"data.root={dataset}",
-        "data.clip_seconds=1.0",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        f"trainer.max_epochs={EPOCHS}",
-        "trainer.enable_progress_bar=false",
-        "task.test_after_fit=false",
-        "task.zeroshot_after_fit=false",
-        "task.check_leakage=false",
-        "seed=5",
-        *extra,
-    ]
+    settings = [f"trainer.max_epochs={EPOCHS}", "task.test_after_fit=false"]
+    settings += ["task.zeroshot_after_fit=false", "task.check_leakage=false", "seed=5"]
+    return ["task=train", *tiny_run(dataset, *settings, *extra)]
 
 
 def _start(dataset, log_dir, *extra) -> subprocess.Popen:

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from muscall.config import compose_config
 from muscall.tasks import evaluation, loggers, retrieval, train, zeroshot
 
-from ..conftest import SMALL_RUN_TEMPLATES
+from ..conftest import SMALL_RUN_TEMPLATES, tiny_run
 
 # What the checkpoint records of the small run's data config (conftest.small_run).
 SMALL_RUN_PREPROCESSING = {
@@ -150,19 +150,7 @@ def test_command_line_keys_outside_and_inside_a_hydra_run(tmp_path, compose_comm
 
 
 def _quick_overrides(dataset, *extra):
-    return [
-        "model=tiny",
-        "trainer=cpu",
-        "data=folder",
-        f"data.root={dataset}",
-        "data.clip_seconds=1.0",
-        "data.batch_size=4",
-        "data.num_workers=0",
-        "trainer.enable_progress_bar=false",
-        "task.test_after_fit=false",
-        "task.zeroshot_after_fit=false",
-        *extra,
-    ]
+    return tiny_run(dataset, "task.test_after_fit=false", "task.zeroshot_after_fit=false", *extra)
 
 
 def _offline_runs(out):
