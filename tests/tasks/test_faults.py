@@ -56,7 +56,14 @@ def _start(dataset, log_dir, *extra) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Its own process group, killed whole as a cluster kills a job: the wandb service a
+        # run starts would otherwise outlive it for a while and hold the run id.
+        start_new_session=True,
     )
+
+
+def _kill(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGKILL)
 
 
 def _run(dataset, log_dir, *extra) -> subprocess.CompletedProcess:
@@ -73,7 +80,7 @@ def _wait_for(pattern: str, root: Path, process: subprocess.Popen, timeout=120) 
             return found[0]
         assert process.poll() is None, process.communicate()[1][-3000:]
         time.sleep(0.02)
-    process.kill()
+    _kill(process)
     raise AssertionError(f"no {pattern} under {root} after {timeout} s")
 
 
@@ -106,7 +113,7 @@ def test_sigkill_mid_epoch_then_ckpt_path_last_finishes_as_if_never_killed(
     every = "callbacks.last_checkpoint.every_n_train_steps=2"
     process = _start(dataset, tmp_path, every, "logger=wandb")
     last = _wait_for("train/*/*/checkpoints/last.ckpt", tmp_path, process)
-    process.send_signal(signal.SIGKILL)
+    _kill(process)
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     run = last.parent.parent
