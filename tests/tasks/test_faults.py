@@ -84,6 +84,21 @@ def _wait_for(pattern: str, root: Path, process: subprocess.Popen, timeout=120) 
     raise AssertionError(f"no {pattern} under {root} after {timeout} s")
 
 
+def _resume_when_wandb_lets_go(dataset, log_dir, *extra) -> subprocess.CompletedProcess:
+    """Resume with ckpt_path=last; retried while the killed run's wandb service holds its id.
+
+    wandb starts its service in a session of its own, so killing the run's process group
+    leaves it behind until it notices (seconds, longer on a loaded machine); until then wandb
+    refuses the id ("run ID ... is in use"). A user sees the same and reruns the command.
+    """
+    for _ in range(6):
+        resumed = _run(dataset, log_dir, *extra, "logger=wandb", "ckpt_path=last")
+        if resumed.returncode == 0 or "is in use" not in resumed.stderr:
+            return resumed
+        time.sleep(5)
+    return resumed
+
+
 def _run_folder(log_dir: Path) -> Path:
     """The one folder of `log_dir` that holds a run's results (resumed runs write into it)."""
     (config,) = log_dir.glob("train/*/*/config.yaml")
@@ -122,7 +137,7 @@ def test_sigkill_mid_epoch_then_ckpt_path_last_finishes_as_if_never_killed(
     rows_before = (run / "metrics.csv").read_text().splitlines() if killed_at > 5 else []
     time.sleep(1.1)  # Hydra names run folders by the second
 
-    resumed = _run(dataset, tmp_path, every, "logger=wandb", "ckpt_path=last")
+    resumed = _resume_when_wandb_lets_go(dataset, tmp_path, every)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming from {last}" in resumed.stderr and f"resuming in {run}" in resumed.stderr
     # The same numbers, every epoch's row included, as the run that was never killed.
