@@ -48,6 +48,9 @@ def _overrides(dataset, *extra):
 def _start(dataset, log_dir, *extra) -> subprocess.Popen:
     # Never a SLURM job here, even when the tests run inside one: the run folder is dated.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    # Its own wandb service, as a run launched by a user has: a wandb run earlier in this test
+    # process leaves WANDB_SERVICE set, and a shared service would keep a killed run's id busy.
+    env.pop("WANDB_SERVICE", None)
     command = [sys.executable, "src/run.py", *_overrides(dataset, f"paths.log_dir={log_dir}")]
     return subprocess.Popen(
         [*command, *extra],
@@ -56,8 +59,7 @@ def _start(dataset, log_dir, *extra) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # Its own process group, killed whole as a cluster kills a job: the wandb service a
-        # run starts would otherwise outlive it for a while and hold the run id.
+        # Its own process group, killed whole as a cluster kills a job.
         start_new_session=True,
     )
 
@@ -82,21 +84,6 @@ def _wait_for(pattern: str, root: Path, process: subprocess.Popen, timeout=120) 
         time.sleep(0.02)
     _kill(process)
     raise AssertionError(f"no {pattern} under {root} after {timeout} s")
-
-
-def _resume_when_wandb_lets_go(dataset, log_dir, *extra) -> subprocess.CompletedProcess:
-    """Resume with ckpt_path=last; retried while the killed run's wandb service holds its id.
-
-    wandb starts its service in a session of its own, so killing the run's process group
-    leaves it behind until it notices (seconds, longer on a loaded machine); until then wandb
-    refuses the id ("run ID ... is in use"). A user sees the same and reruns the command.
-    """
-    for _ in range(6):
-        resumed = _run(dataset, log_dir, *extra, "logger=wandb", "ckpt_path=last")
-        if resumed.returncode == 0 or "is in use" not in resumed.stderr:
-            return resumed
-        time.sleep(5)
-    return resumed
 
 
 def _run_folder(log_dir: Path) -> Path:
@@ -137,7 +124,7 @@ def test_sigkill_mid_epoch_then_ckpt_path_last_finishes_as_if_never_killed(
     rows_before = (run / "metrics.csv").read_text().splitlines() if killed_at > 5 else []
     time.sleep(1.1)  # Hydra names run folders by the second
 
-    resumed = _resume_when_wandb_lets_go(dataset, tmp_path, every)
+    resumed = _run(dataset, tmp_path, every, "logger=wandb", "ckpt_path=last")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming from {last}" in resumed.stderr and f"resuming in {run}" in resumed.stderr
     # The same numbers, every epoch's row included, as the run that was never killed.
