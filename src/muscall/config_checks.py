@@ -57,7 +57,7 @@ def _missing_keys(node, prefix: str = ""):
     """Keys holding `???`, without resolving interpolations (some need a running Hydra job)."""
     keys = node.keys() if isinstance(node, DictConfig) else range(len(node))
     for key in keys:
-        name = f"{prefix}{key}" if isinstance(node, DictConfig) else f"{prefix[:-1]}[{key}]."[:-1]
+        name = f"{prefix}{key}" if isinstance(node, DictConfig) else f"{prefix[:-1]}[{key}]"
         if OmegaConf.is_missing(node, key):
             yield name
         elif not OmegaConf.is_interpolation(node, key):
