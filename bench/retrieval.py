@@ -118,6 +118,8 @@ def main() -> None:
         row = {"items": n, **{f"{k}_seconds": min(v) for k, v in times.items() if v}}
         row["new_over_matmul"] = row["new_seconds"] / row["matmul_seconds"]
         row["new_peak_rss_mb"] = peak_rss_mb("new", n)
+        # The targets: within twice the matmul's time and 4 GB of memory.
+        row["meets_targets"] = row["new_over_matmul"] <= 2.0 and row["new_peak_rss_mb"] <= 4096
         if with_baseline:
             row["speedup_over_baseline"] = row["baseline_seconds"] / row["new_seconds"]
             row["baseline_peak_rss_mb"] = peak_rss_mb("baseline", n)

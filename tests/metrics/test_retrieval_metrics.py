@@ -166,3 +166,21 @@ def test_nan_embeddings_score_worst_never_best():
     for direction in DIRECTIONS:
         assert metrics[f"{direction}_R@1"] == 0.0
         assert metrics[f"{direction}_mean_rank"] == 6.0
+
+
+def test_some_nan_scores_rank_as_minus_infinity():
+    """NaN scores are ranked as -inf, whether they fall on a relevant item or on another."""
+    gen = torch.Generator().manual_seed(3)
+    audio = F.normalize(torch.randn(12, 8, generator=gen), dim=-1)
+    text = F.normalize(audio.repeat(2, 1) + 0.9 * torch.randn(24, 8, generator=gen), dim=-1)
+    owner = torch.arange(12).repeat(2)
+    audio[[2, 7]] = float("nan")  # two audios diverged: NaN in both directions' scores
+    scores = (text @ audio.T).nan_to_num(nan=float("-inf"))
+    relevant = owner[:, None] == torch.arange(12)[None, :]
+    expected = [_naive_query(s.tolist(), r.tolist()) for s, r in zip(scores, relevant, strict=True)]
+    ranks = retrieval.retrieval_ranks(audio, text, owner, chunk_size=5)
+    assert ranks.ranks["text_to_audio"].tolist() == [rank for rank, _ in expected]
+    assert ranks.ap["text_to_audio"].tolist() == pytest.approx([ap for _, ap in expected])
+    worst = ranks.ranks["audio_to_text"][[2, 7]]
+    # All 24 captions tie at -inf and ties go against the query: its two captions come last.
+    assert worst.tolist() == [23, 23]

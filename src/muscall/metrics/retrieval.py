@@ -117,17 +117,30 @@ def rank_and_ap(
     `scores` (c, N); `relevant` (c, R) the relevant columns of each row, padded with -1. The
     m-th best relevant item sits at position m + #irrelevant items scoring at least as high.
     """
-    # A NaN score (a diverged model) compares false with everything: it would rank first.
-    # As -inf it ranks last, tied with everything below it, and ties count against the query.
-    scores = scores.nan_to_num(nan=float("-inf"))
+    # A NaN score (a diverged model) compares false with everything: a NaN relevant score
+    # would rank first. It counts as -inf instead: last, tied with everything, and ties count
+    # against the query, so its rank is N. NaN gallery scores compare false and are never
+    # counted above a finite relevant score, as -inf would not be: the (c, N) scores need no
+    # NaN-free copy, which at 100k items would be a second 400 MB array per chunk.
     valid = relevant >= 0
     num_relevant = valid.sum(dim=1)  # (c,)
-    relevant_scores = scores.gather(1, relevant.clamp(min=0)).masked_fill(~valid, float("-inf"))
+    relevant_scores = scores.gather(1, relevant.clamp(min=0)).nan_to_num(nan=float("-inf"))
+    relevant_scores = relevant_scores.masked_fill(~valid, float("-inf"))
     relevant_scores = relevant_scores.sort(dim=1, descending=True).values  # (c, R)
     k = min(depth, relevant.shape[1])
     best = relevant_scores[:, :k]  # (c, k): only positions <= depth count
-    # Items (relevant or not) scoring >= each of the k best relevant scores, one pass each.
-    at_least = torch.stack([(scores >= best[:, m, None]).sum(dim=1) for m in range(k)], dim=1)
+    # Items (relevant or not) scoring >= each of the k best relevant scores, one pass each;
+    # every item is >= a -inf relevant score.
+    everything = torch.tensor(scores.shape[1], device=scores.device)
+    at_least = torch.stack(
+        [
+            torch.where(
+                best[:, m] == float("-inf"), everything, (scores >= best[:, m, None]).sum(dim=1)
+            )
+            for m in range(k)
+        ],
+        dim=1,
+    )
     relevant_at_least = (relevant_scores[:, None, :] >= best[:, :, None]).sum(dim=2)  # (c, k)
     order = torch.arange(1, k + 1, device=scores.device)  # m
     position = order + at_least - relevant_at_least  # (c, k)
