@@ -110,3 +110,80 @@ def test_max_captions_keeps_each_tracks_first_captions_in_every_split(tmp_path):
         ]
     with pytest.raises(DatasetError, match="data.max_captions=0"):
         _datamodule(root, max_captions=0)
+
+
+class _Rank:
+    """What the DataModule reads of a DDP trainer: its rank, the world size, a broadcast."""
+
+    def __init__(self, rank, world_size, rank0_seed=None):
+        self.global_rank, self.world_size = rank, world_size
+        self.broadcasts = []
+
+        def broadcast(value, src):
+            self.broadcasts.append(value)
+            return value if rank0_seed is None else rank0_seed
+
+        self.strategy = type("Strategy", (), {"broadcast": staticmethod(broadcast)})
+
+
+def _ranked(root, rank, world_size=2, **overrides):
+    dm = _datamodule(root, **overrides)
+    dm.trainer = _Rank(rank, world_size)
+    return dm
+
+
+def test_ddp_ranks_train_on_disjoint_full_batches_of_one_epoch(tiny_dataset):
+    # 12 tracks, 2 ranks, batch 4: 6 a rank, cut to one whole batch each.
+    batches = [list(_ranked(tiny_dataset, rank, seed=3).train_dataloader()) for rank in (0, 1)]
+    assert [len(b) for b in batches] == [1, 1]
+    indices = [b[0]["index"].tolist() for b in batches]
+    assert all(len(i) == 4 for i in indices) and not set(indices[0]) & set(indices[1])
+    alone = [b["index"].tolist() for b in _datamodule(tiny_dataset, seed=3).train_dataloader()]
+    assert set(indices[0] + indices[1]) <= {i for batch in alone for i in batch}
+
+
+def test_ddp_ranks_share_rank_zeros_seed(tiny_dataset):
+    dm = _datamodule(tiny_dataset, seed=None)
+    dm.trainer = _Rank(1, 2, rank0_seed=77)
+    dm.train_dataloader()
+    assert dm.trainer.broadcasts and dm.seed == 77
+
+
+def test_ddp_ranks_resume_at_their_own_next_batch(tiny_dataset):
+    # 12 tracks, batch 2: 6 a rank, 3 batches; resume every rank at batch 1 of epoch 0.
+    for rank in (0, 1):
+        whole = list(_ranked(tiny_dataset, rank, batch_size=2, seed=4).train_dataloader())
+        restored = _ranked(tiny_dataset, rank, batch_size=2, seed=9)
+        restored.load_state_dict({"seed": 4, "epoch": 0, "batch": 1, "world_size": 2})
+        rest = list(restored.train_dataloader())
+        assert [b["index"].tolist() for b in rest] == [b["index"].tolist() for b in whole[1:]]
+
+
+def test_ddp_evaluation_loaders_split_the_set_without_padding(tiny_dataset):
+    parts = [
+        [
+            i
+            for b in _ranked(tiny_dataset, rank, 3, eval_batch_size=1).val_dataloader()
+            for i in b["index"].tolist()
+        ]
+        for rank in range(3)
+    ]
+    assert [i for part in parts for i in part] == [0, 1, 2, 3]  # 4 tracks over 3 ranks, once each
+    assert sorted(map(len, parts)) == [1, 1, 2]
+
+
+def test_ddp_bad_training_item_is_stood_in_for_and_batches_stay_full(tmp_path):
+    dataset = write_tiny_dataset(tmp_path / "tiny")  # its own: this test breaks files
+    entries = json.loads((dataset / "tiny_train.json").read_text())
+    for bad in (2, 3):
+        (dataset / entries[bad]["audio_path"]).unlink()
+    seen = []
+    for rank in (0, 1):
+        dm = _ranked(dataset, rank, batch_size=2, seed=1)
+        batches = list(dm.train_dataloader())
+        assert len(batches) == 3 and all(b["audio"].shape == (2, 16000) for b in batches)
+        seen += [i for b in batches for i in b["index"].tolist()]
+    assert not {2, 3} & set(seen)
+    assert {r["audio_id"] for r in dm.bad_items.read()} == {"clip002", "clip003"}
+    alone = _datamodule(dataset, batch_size=2, seed=1)  # one process: dropped, as before
+    assert sum(len(b["index"]) for b in alone.train_dataloader() if b is not None) < 12

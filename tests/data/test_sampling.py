@@ -2,7 +2,7 @@
 
 import torch
 
-from muscall.data.sampling import Draw, SeededOrder
+from muscall.data.sampling import Draw, SeededOrder, Shard
 
 from .test_datamodule import _datamodule
 
@@ -45,3 +45,46 @@ def test_a_datamodule_restored_mid_epoch_serves_the_remaining_batches(tiny_datas
     for got, want in zip(rest, batches[1:], strict=True):
         assert torch.equal(got["index"], want["index"]) and torch.equal(got["audio"], want["audio"])
         assert got["caption"] == want["caption"]
+
+
+def _rank_epochs(size, world_size, batch_size, epoch=1, seed=5):
+    orders = [SeededOrder(size, seed, rank, world_size, batch_size) for rank in range(world_size)]
+    return orders, [_epoch(order, epoch) for order in orders]
+
+
+def test_ranks_split_one_epoch_into_equal_disjoint_whole_batches():
+    whole = _epoch(SeededOrder(23, seed=5), 1)
+    orders, parts = _rank_epochs(23, world_size=3, batch_size=2)
+    assert [len(part) for part in parts] == [6, 6, 6]  # 23 // 3 = 7, cut to whole batches
+    assert all(len(order) == 6 for order in orders)  # what Lightning counts batches by
+    drawn = [index for part in parts for index in part]
+    assert len(set(drawn)) == 18  # disjoint
+    assert set(drawn) == set(whole[:18])  # the single-process epoch, less its tail
+    assert _rank_epochs(23, 3, 2, epoch=2)[1] != parts  # the next epoch is shuffled anew
+
+
+def test_too_few_items_for_a_batch_per_rank_give_one_equal_small_batch():
+    _, parts = _rank_epochs(5, world_size=2, batch_size=4)
+    assert [len(part) for part in parts] == [2, 2] and not set(parts[0]) & set(parts[1])
+    assert _rank_epochs(1, world_size=2, batch_size=4)[0][0].share == 0
+
+
+def test_each_rank_resumes_mid_epoch_at_its_own_next_item():
+    orders, parts = _rank_epochs(40, world_size=4, batch_size=3)  # 9 items, 3 batches a rank
+    for order, part in zip(orders, parts, strict=True):
+        order.resume_at(1, 2 * 3)  # batch 2, the same on every rank
+        assert [draw.index for draw in order] == part[6:]
+        assert _epoch(order, 1) == part
+
+
+def test_evaluation_shards_are_disjoint_unpadded_and_cover_the_split():
+    for size, world_size in [(10, 3), (7, 2), (1, 2), (8, 4)]:
+        shards = [list(Shard(size, rank, world_size)) for rank in range(world_size)]
+        assert [i for shard in shards for i in shard] == list(range(size))  # in order, once
+        assert max(map(len, shards)) - min(map(len, shards)) <= 1
+
+
+def test_a_stand_in_draw_has_a_crop_of_its_own():
+    own, stand_in = Draw(4, 1, 0), Draw(4, 1, 0, instead_of=3)
+    assert own.rng().random() != stand_in.rng().random()
+    assert stand_in.rng().random() == Draw(4, 1, 0, instead_of=3).rng().random()

@@ -1,4 +1,5 @@
-"""MusCALLModule: the step loss (weighted InfoNCE, the SSL mix) and where augmentation runs."""
+"""MusCALLModule: the step loss (weighted InfoNCE, the SSL mix), the validation loss and where
+augmentation runs; multi-device wiring is in test_distributed.py."""
 
 import copy
 
@@ -214,3 +215,48 @@ def test_the_text_encoder_can_learn_at_its_own_rate(model_cfg):
     )
     same = _optimizer_groups(instantiate(model_cfg, loss=InfoNCE(), metadata={}))
     assert len(same) == 2 and all(g["lr"] == lr for g in same)
+
+
+def test_the_val_loss_is_the_mean_over_items_of_the_batch_losses(model_cfg, tmp_path):
+    torch.manual_seed(0)
+    module = instantiate(model_cfg, loss=InfoNCE(), metadata={})
+    whole = _batch(module.net)
+    # Batches of 3 and 1 items: a mean of the batch means would weigh the 1-item batch as 3.
+    val = [
+        {
+            "index": whole["index"][part],
+            "audio": whole["audio"][part],
+            "caption": CAPTIONS[part],
+            "captions": [[c] for c in CAPTIONS[part]],
+            "tokens": module.net.tokenizer(CAPTIONS[part]),
+        }
+        for part in (slice(0, 3), slice(3, 4))
+    ]
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
+    loader = DataLoader(val, batch_size=None, collate_fn=lambda b: b)
+    (metrics,) = trainer.validate(module, loader, verbose=False)
+    with torch.no_grad():
+        net = module.net.eval()
+        three = float(InfoNCE()(*net(val[0]["audio"], val[0]["tokens"])))
+    assert three > 0.1  # the one-item batch's loss is 0: the weighting shows
+    assert metrics["val/loss"] == pytest.approx(3 * three / 4, rel=1e-5)
+    assert metrics["val/num_tracks"] == 4
+
+
+@pytest.mark.parametrize(
+    "loss,weighting,key",
+    [(torch.nn.MSELoss(), None, "loss.criterion"), (InfoNCE(), FixedWeighting(), "loss.weighting")],
+)
+def test_multi_device_training_names_a_loss_that_cannot_gather(
+    model_cfg, monkeypatch, loss, weighting, key
+):
+    monkeypatch.setattr("muscall.lightning.distributed.spans_devices", lambda: True)
+    module = instantiate(model_cfg, loss=loss, weighting=weighting, metadata={})
+    with pytest.raises(ValueError, match=key):
+        module.setup("fit")

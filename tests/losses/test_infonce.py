@@ -1,4 +1,5 @@
-"""InfoNCE against a by-hand log-softmax reference, weighted, and with an injected gather."""
+"""InfoNCE against a by-hand log-softmax reference, weighted, and with an injected gather
+(both `local_loss` modes; the real 2-process gather is in tests/lightning/test_distributed.py)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,52 @@ def test_gather_hook_matches_full_batch_computation():
         per_device.append(value)
     # Averaged over devices, the local losses are the loss of the whole global batch.
     assert (sum(per_device) / world).item() == pytest.approx(full.item(), rel=1e-9)
+
+
+def _global_reference(audio, text, scale, weights=None):
+    """One process holding the whole global batch."""
+    return InfoNCE()(audio, text, scale, weights)
+
+
+@pytest.mark.parametrize("local_loss", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_both_gather_modes_average_to_the_global_loss(local_loss, weighted):
+    world, size, scale = 3, 4, 12.0
+    audio, text = _unit(world * size, 5, seed=20), _unit(world * size, 5, seed=21)
+    # Weights whose per-device sums differ: a plain mean of per-device weighted means is wrong.
+    weights = torch.linspace(0.1, 5.0, world * size, dtype=torch.float64) if weighted else None
+    per_device = []
+    for rank in range(world):
+        local = slice(rank * size, (rank + 1) * size)
+        a_local, t_local = audio[local].clone(), text[local].clone()
+        loss = InfoNCE(gather=_fake_gather(a_local, t_local, audio, text, rank), rank=rank)
+        loss.local_loss = local_loss
+        per_device.append(loss(a_local, t_local, scale, weights).item())
+    full = _global_reference(audio, text, scale, weights).item()
+    if not local_loss:  # every device computes the global loss itself
+        assert per_device == pytest.approx([full] * world, rel=1e-12)
+    assert sum(per_device) / world == pytest.approx(full, rel=1e-9)
+    if weighted:
+        shares = [weights[r * size : (r + 1) * size].sum() for r in range(world)]
+        assert shares[0] < shares[-1] / 2  # the per-device normalisation does matter here
+
+
+def test_eval_mode_never_gathers():
+    def refuse(_):
+        raise AssertionError("gathered in eval mode")
+
+    audio, text = _unit(4, 3, seed=22), _unit(4, 3, seed=23)
+    loss = InfoNCE(gather=refuse, rank=1).eval()
+    assert loss(audio, text, 5.0).item() == pytest.approx(InfoNCE()(audio, text, 5.0).item())
+    with pytest.raises(AssertionError, match="eval mode"):
+        loss.train()(audio, text, 5.0)
+
+
+def test_gathered_weights_must_cover_the_global_batch():
+    audio, text = _unit(2, 3, seed=24), _unit(2, 3, seed=25)
+    loss = InfoNCE(gather=lambda x: torch.cat([x, x]), rank=0)
+    with pytest.raises(ValueError, match=r"one per pair of the global batch, shape \(4,\)"):
+        loss(audio, text, 5.0, torch.ones(2, dtype=torch.float64))
 
 
 def test_gather_hook_passes_gradient_to_local_embeddings():

@@ -119,3 +119,23 @@ def test_weighting_pickles():
     weighting = ContentAwareWeighting(temperature=0.2, inverse=True, embedder=fixed_embedder)
     clone = pickle.loads(pickle.dumps(weighting))
     assert (clone.temperature, clone.inverse) == (0.2, True)
+
+
+def test_across_devices_weighs_the_global_batch():
+    # Device 1 of 2: the gather stands in for device 0's captions, placed first (rank order).
+    mine = ["a slow piano", "fast drums"]
+    theirs = ["dark synth pads", "a slow piano, again"]
+    weighting = ContentAwareWeighting(temperature=0.05, embedder=fixed_embedder)
+    gathered = []
+
+    def gather(local):
+        gathered.append(local)
+        return torch.cat([fixed_embedder(theirs), local])
+
+    weights = weighting.across_devices(mine, gather, device="cpu")
+    assert torch.allclose(weights, content_weights(fixed_embedder(theirs + mine), 0.05))
+    assert weights.shape == (4,) and weights.mean().item() == pytest.approx(1.0)
+    # Not the local batch's weights: the other device's captions change them.
+    assert not torch.allclose(weights[2:], weighting(mine), atol=1e-3)
+    (sent,) = gathered
+    assert sent.shape == (2, 8) and not sent.requires_grad

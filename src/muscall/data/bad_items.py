@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from muscall.errors import AudioError, MuscallError
@@ -84,7 +85,8 @@ def describe(record: dict) -> str:
 class BadItemLog:
     """The items a run skipped: logged, kept, and appended to `path` (one JSON line each).
 
-    Safe from several DataLoader workers: each appends whole lines, and `read` drops repeats.
+    Safe from several DataLoader workers and DDP ranks: each appends whole lines, and `read`
+    drops repeats.
     With `fail`, the first bad item raises `BadItemError` instead (`data.on_bad_item=fail`).
     """
 
@@ -135,5 +137,11 @@ class BadItemLog:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        # One write() on an O_APPEND descriptor, so lines from DataLoader workers and DDP ranks
+        # never interleave (a buffered handle may split a long line into several writes).
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)

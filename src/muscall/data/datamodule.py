@@ -23,7 +23,7 @@ from muscall.data.datasets import (
     collate_pairs,
 )
 from muscall.data.labelled import LabelledSet
-from muscall.data.sampling import SeededOrder, next_batch
+from muscall.data.sampling import SeededOrder, Shard, next_batch
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         )
         self.splits: dict[str, list[CaptionedAudio]] = {}
         self.seed = seed if seed is not None else secrets.randbits(63)
-        self.resume_at: tuple[int, int] | None = None  # (epoch, batch), from a checkpoint
+        # (epoch, batch, world size) from a checkpoint
+        self.resume_at: tuple[int, int, int] | None = None
 
     def prepare_data(self) -> None:
         ensure_builtin_dataset(self.root, self.generate)
@@ -122,37 +123,72 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         return split_path(self.root, find_name(self.root, self.name), split).is_file()
 
     def train_dataloader(self) -> DataLoader:
-        dataset = AudioCaptionDataset(self.tracks("train"), self.train_reader, train=True)
+        rank, world_size = self.ranks()
+        if (
+            world_size > 1
+        ):  # a seed drawn per process (seed=null) would give each rank its own order
+            self.seed = self.trainer.strategy.broadcast(self.seed, src=0)
+        dataset = AudioCaptionDataset(
+            self.tracks("train"), self.train_reader, train=True, substitute=world_size > 1
+        )
+        order = SeededOrder(len(dataset), self.seed, rank, world_size, self.batch_size)
+        if len(order) == 0:
+            raise DatasetError(
+                f"train split of {self.root} has {len(dataset)} tracks, fewer than the "
+                f"{world_size} training processes (trainer.devices x trainer.num_nodes)"
+            )
         # drop_last only when it leaves a batch: MusCALL's code, with 3 clips at batch 256, gave none.
-        drop_last = len(dataset) > self.batch_size
+        drop_last = len(order) > self.batch_size
         if not drop_last:
             log.warning(
-                "train split has %d tracks, batch_size %d: using one smaller batch",
-                len(dataset),
+                "train split gives %d tracks to each of %d processes, batch_size %d: "
+                "using one smaller batch",
+                len(order),
+                world_size,
                 self.batch_size,
             )
-        order = SeededOrder(len(dataset), self.seed)
         if self.resume_at is not None:
-            (epoch, batch), self.resume_at = self.resume_at, None
-            order.resume_at(epoch, batch * self.batch_size)
-            log.info("training data resumes at epoch %d, batch %d", epoch, batch)
+            self._resume(order, *self.resume_at)
+            self.resume_at = None
         return self._loader(dataset, self.batch_size, sampler=order, drop_last=drop_last)
+
+    def _resume(self, order: SeededOrder, epoch: int, batch: int, saved_world: int) -> None:
+        if saved_world != order.world_size:
+            log.warning(
+                "the checkpoint was saved by %d training processes, this run has %d: "
+                "the rest of epoch %d is drawn anew from batch %d, not as it would have been",
+                saved_world,
+                order.world_size,
+                epoch,
+                batch,
+            )
+        order.resume_at(epoch, batch * self.batch_size)
+        log.info("training data resumes at epoch %d, batch %d", epoch, batch)
+
+    def ranks(self) -> tuple[int, int]:
+        """(global rank, world size) of this process in the trainer's run; (0, 1) without one."""
+        if self.trainer is None:
+            return 0, 1
+        return self.trainer.global_rank, self.trainer.world_size
 
     def state_dict(self) -> dict:
         """Where the training order stands: what a checkpoint saved now resumes at.
 
         Here, not in the DataLoader's state: Lightning restores a loader's state only when
         resuming inside an epoch, and the order of the epoch after one also needs the seed.
+        Under DDP `batch` counts each rank's batches, the same on every rank.
         """
         if self.trainer is None:
             return {"seed": self.seed}
         epoch, batch = next_batch(self.trainer)
-        return {"seed": self.seed, "epoch": epoch, "batch": batch}
+        world_size = self.ranks()[1]
+        return {"seed": self.seed, "epoch": epoch, "batch": batch, "world_size": world_size}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.seed = int(state_dict["seed"])
         if "epoch" in state_dict:
-            self.resume_at = (int(state_dict["epoch"]), int(state_dict["batch"]))
+            saved_world = int(state_dict.get("world_size", 1))
+            self.resume_at = (int(state_dict["epoch"]), int(state_dict["batch"]), saved_world)
 
     def val_dataloader(self) -> DataLoader:
         return self.pairs_loader("val")
@@ -163,13 +199,17 @@ class AudioCaptionDataModule(pl.LightningDataModule):
     def pairs_loader(self, split: str) -> DataLoader:
         """Evaluation crops (centre or whole-track windows) of a split, first caption, in order."""
         dataset = AudioCaptionDataset(self.tracks(split), self.eval_reader, train=False)
-        return self._loader(dataset, self.eval_batch_size)
+        return self._loader(dataset, self.eval_batch_size, sampler=self._eval_shard(dataset))
 
     def labelled_loader(self, labelled: LabelledSet) -> DataLoader:
         """Evaluation crops of a labelled (zero-shot) set's clips, in order."""
-        return self._loader(
-            LabelledAudioDataset(labelled.audio_paths, self.eval_reader), self.eval_batch_size
-        )
+        dataset = LabelledAudioDataset(labelled.audio_paths, self.eval_reader)
+        return self._loader(dataset, self.eval_batch_size, sampler=self._eval_shard(dataset))
+
+    def _eval_shard(self, dataset) -> Shard | None:
+        """Under DDP this rank's part of an evaluation set; the module gathers the parts."""
+        rank, world_size = self.ranks()
+        return Shard(len(dataset), rank, world_size) if world_size > 1 else None
 
     def _loader(
         self, dataset, batch_size: int, sampler: Sampler | None = None, drop_last: bool = False

@@ -3,7 +3,8 @@
 A bad file never stops a run: the item is reported (log + `bad_items.jsonl`) and dropped
 from its batch by the collate functions below; a batch left empty collates to None, which
 the training and evaluation steps skip. With `BadItemLog(fail=True)` the first bad item
-raises BadItemError instead (`data.on_bad_item=fail`).
+raises BadItemError instead (`data.on_bad_item=fail`). Under DDP a training item is never
+dropped but stood in for (AudioCaptionDataset's `substitute`): every rank's batch stays full.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from muscall.data.audio_io import CROP_MODES, check_whole_file, read_clip, read_
 from muscall.data.bad_items import BadItemLog
 from muscall.data.captions import CaptionedAudio
 from muscall.data.sampling import Draw
-from muscall.errors import AudioError
+from muscall.errors import AudioError, DatasetError
 
 
 class ClipReader:
@@ -77,24 +78,39 @@ class AudioCaptionDataset(Dataset):
     Training items are asked for by `Draw` (muscall.data.sampling): the crop and caption are
     drawn from the Draw's (seed, epoch, index), never from a worker's random state, so the
     items of a resumed epoch are those the uninterrupted run would have drawn.
+
+    `substitute` (training under DDP): an unreadable track is reported and the next readable
+    one in dataset order stands in for it, with a crop of its own. A dropped item would leave
+    one rank a short batch (or none), which the ranks' gathers and all-reduces cannot take.
     """
 
-    def __init__(self, tracks: Sequence[CaptionedAudio], reader: ClipReader, train: bool):
+    def __init__(
+        self,
+        tracks: Sequence[CaptionedAudio],
+        reader: ClipReader,
+        train: bool,
+        substitute: bool = False,
+    ):
         self.tracks = list(tracks)
         self.reader = reader
         self.train = train
+        self.substitute = substitute
 
     def __len__(self) -> int:
         return len(self.tracks)
 
     def __getitem__(self, key: int | Draw) -> dict | None:
+        if self.train and not isinstance(key, Draw):
+            raise TypeError("a training AudioCaptionDataset is indexed by Draw (SeededOrder)")
+        item = self._item(key)
+        if item is None and self.substitute:
+            return self._stand_in(key)
+        return item
+
+    def _item(self, key: int | Draw) -> dict | None:
         index = int(key.index if isinstance(key, Draw) else key)
         track = self.tracks[index]
-        rng = None
-        if self.train:
-            if not isinstance(key, Draw):
-                raise TypeError("a training AudioCaptionDataset is indexed by Draw (SeededOrder)")
-            rng = key.rng()
+        rng = key.rng() if self.train else None
         audio = self.reader(track.audio_path, rng, track.audio_id)
         if audio is None:
             return None
@@ -107,6 +123,18 @@ class AudioCaptionDataset(Dataset):
         if not self.train:
             item["captions"] = track.captions  # every caption: each is a retrieval query
         return item
+
+    def _stand_in(self, draw: Draw) -> dict:
+        """The next readable track after `draw`'s: a function of the files and the draw only."""
+        for step in range(1, len(self.tracks)):
+            index = (draw.index + step) % len(self.tracks)
+            item = self._item(draw._replace(index=index, instead_of=draw.index))
+            if item is not None:
+                return item
+        raise DatasetError(
+            f"no track of the train split could be read ({len(self.tracks)} tried); "
+            "see bad_items.jsonl in the run folder"
+        )
 
 
 class LabelledAudioDataset(Dataset):

@@ -17,7 +17,14 @@ class BadItemCount(pl.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         records = _records(trainer)
         if records is not None:
-            pl_module.log("train/bad_items", float(len(records)), on_epoch=True)
+            # Every process reads the one shared list: the max over processes is that count.
+            pl_module.log(
+                "train/bad_items",
+                float(len(records)),
+                on_epoch=True,
+                sync_dist=True,
+                reduce_fx="max",
+            )
 
     def on_fit_end(self, trainer, pl_module) -> None:
         records = _records(trainer)

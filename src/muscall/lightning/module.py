@@ -18,6 +18,7 @@ from torch import nn
 from muscall.augment import Augmentation
 from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
+from muscall.lightning import distributed
 from muscall.lightning.schedule import UNBOUNDED_STEPS, warmup_cosine, within_budget
 from muscall.losses import NTXent
 
@@ -49,6 +50,7 @@ class MusCALLModule(pl.LightningModule):
         ssl_temperature: float = 0.5,
         ssl_projection_dim: int = 128,
         text_lr_scale: float = 1.0,
+        compile: bool = False,
     ):
         super().__init__()
         self.net = net
@@ -65,7 +67,9 @@ class MusCALLModule(pl.LightningModule):
         # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
         # Plain data (Hydra hands it over as a DictConfig), so checkpoints load with weights_only.
         self.metadata = OmegaConf.to_container(OmegaConf.create(dict(metadata or {})))
-        self._eval_outputs: dict[str, list] = {"index": [], "audio_emb": [], "captions": []}
+        self._eval_outputs = _no_eval_outputs()
+        self.compile_towers = bool(compile)  # torch.compile each tower in `configure_model`
+        self._spans_devices = False  # set in `setup`, once the trainer's processes exist
 
     def _build_ssl(self, temperature: float, projection_dim: int):
         if not 0.0 <= self.ssl_weight <= 1.0:
@@ -93,6 +97,38 @@ class MusCALLModule(pl.LightningModule):
     def forward(self, audio: torch.Tensor, tokens: dict) -> tuple[torch.Tensor, ...]:
         return self.net(audio, tokens)
 
+    def configure_model(self) -> None:
+        # In place (nn.Module.compile), so parameter names and checkpoints stay as they are;
+        # the loss, logging and eval-only code stay eager. Compiling twice is harmless.
+        if self.compile_towers:
+            self.net.audio_encoder.compile()
+            self.net.text_encoder.compile()
+
+    def setup(self, stage: str) -> None:
+        # With several processes the contrastive batch is the global one (losses.infonce), and
+        # evaluation gathers every process's shard before scoring retrieval.
+        self._spans_devices = distributed.spans_devices()
+        if not self._spans_devices or self.loss_fn is None:
+            return
+        if not hasattr(self.loss_fn, "gather"):
+            raise ValueError(
+                f"loss.criterion ({type(self.loss_fn).__name__}) cannot gather embeddings across "
+                "devices; multi-device training needs muscall.losses.InfoNCE"
+            )
+        if self.weighting is not None and not hasattr(self.weighting, "across_devices"):
+            raise ValueError(
+                f"loss.weighting ({type(self.weighting).__name__}) cannot weigh the global batch; "
+                "multi-device training needs muscall.losses.ContentAwareWeighting or null"
+            )
+        self.loss_fn.gather = distributed.all_gather_with_grad
+        self.loss_fn.rank = distributed.rank
+
+    def teardown(self, stage: str) -> None:
+        # The process group ends with the trainer: a module used afterwards computes alone.
+        if self._spans_devices and self.loss_fn is not None:
+            self.loss_fn.gather, self.loss_fn.rank = None, 0
+        self._spans_devices = False
+
     def _encode_view(self, wave: torch.Tensor) -> torch.Tensor:
         """One augmented view of each clip -> audio embeddings (B, E), not yet normalised."""
         if self.augment is None:
@@ -103,8 +139,16 @@ class MusCALLModule(pl.LightningModule):
     def _loss(self, batch, audio_emb, text_emb, logit_scale) -> torch.Tensor:
         weights = None
         if self.weighting is not None:
-            weights = self.weighting(batch["caption"]).to(audio_emb)
+            weights = self._weights(batch["caption"], audio_emb)
         return self.loss_fn(audio_emb, text_emb, logit_scale, weights)
+
+    def _weights(self, captions, audio_emb: torch.Tensor) -> torch.Tensor:
+        """One weight per pair of the batch the loss scores: the global one when it gathers."""
+        # The loss gathers in training mode only: evaluation shards differ in size.
+        if self._spans_devices and self.loss_fn.training:
+            gather = distributed.all_gather_without_grad
+            return self.weighting.across_devices(captions, gather, audio_emb.device)
+        return self.weighting(captions).to(audio_emb)
 
     def training_step(self, batch: dict | None, batch_idx: int):
         if batch is None:  # every file of the batch was unusable; already reported
@@ -139,21 +183,40 @@ class MusCALLModule(pl.LightningModule):
         audio_emb = embed_audio_batch(self.net, batch["audio"], batch.get("window_owner"))
         text_emb = self.net.encode_text(batch["tokens"])
         loss = self._loss(batch, audio_emb, text_emb, self.net.logit_scale.exp())
-        self.log(f"{stage}/loss", loss, batch_size=audio_emb.shape[0])
+        # Logged at the epoch's end, over every process's batches. Not Lightning's sync_dist: it
+        # averages the processes' item counts as integers, so uneven shards come out wrong.
+        self._eval_outputs["loss"].append((float(loss), audio_emb.shape[0]))
         self._eval_outputs["index"].append(batch["index"].cpu())
         self._eval_outputs["audio_emb"].append(audio_emb.float().cpu())
         self._eval_outputs["captions"].extend(batch["captions"])
 
     def on_validation_epoch_end(self) -> None:
-        self._log_retrieval("val")
+        self._log_eval("val")
 
-    def _log_retrieval(self, stage: str) -> None:
-        outputs, self._eval_outputs = (
-            self._eval_outputs,
-            {"index": [], "audio_emb": [], "captions": []},
-        )
-        if not outputs["index"] or self.trainer.sanity_checking:
+    def _log_eval(self, stage: str) -> None:
+        outputs, self._eval_outputs = self._eval_outputs, _no_eval_outputs()
+        if self.trainer.sanity_checking:
             return
+        metrics = self._eval_metrics(outputs)
+        if metrics is None:
+            return
+        named = {f"{stage}/{k}": v for k, v in metrics.items()}
+        if self._spans_devices:
+            distributed.hush_sync_advice(named)
+        # The same values, over the whole split, on every process: nothing left to reduce, and
+        # every process's callbacks (checkpointing, early stopping) see them.
+        self.log_dict(named, sync_dist=False, rank_zero_only=False)
+
+    def _eval_metrics(self, outputs: dict[str, list]) -> dict[str, float] | None:
+        """Loss and retrieval over every process's evaluation outputs; None if no batch loaded."""
+        if self._spans_devices:
+            # Every process joins the gather, even one whose shard gave no batch.
+            outputs = distributed.gather_eval_outputs(outputs)
+        if not outputs["index"]:
+            return None
+        # The mean over items of each batch's loss, as Lightning's epoch mean would be.
+        items = sum(size for _, size in outputs["loss"])
+        loss = sum(value * size for value, size in outputs["loss"]) / items
         # The batches carried every caption of their tracks: no need to ask the DataModule.
         metrics, _ = retrieval_from_captions(
             self.net,
@@ -162,7 +225,7 @@ class MusCALLModule(pl.LightningModule):
             torch.cat(outputs["audio_emb"]),
             chunk_size=self.eval_chunk_size,
         )
-        self.log_dict({f"{stage}/{k}": v for k, v in metrics.items()})
+        return {"loss": loss, **metrics}
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(self._param_groups())
@@ -204,6 +267,11 @@ class MusCALLModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # Enough to rebuild and evaluate the network from the checkpoint alone.
         checkpoint["muscall"] = self.metadata
+
+
+def _no_eval_outputs() -> dict[str, list]:
+    """Per evaluation batch: index and audio_emb tensors, (loss, size) pairs; per track: captions."""
+    return {"index": [], "audio_emb": [], "captions": [], "loss": []}
 
 
 def _budget_used(timer: Timer) -> float:

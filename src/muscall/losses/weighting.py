@@ -5,6 +5,9 @@ With E the L2-normalised caption embeddings, S = E Eᵀ, s_i = (1/B) Σ_{j≠i} 
 rest of the batch weigh more. `inverse=True` gives w_i = exp(-ŝ_i / T) instead. Weights are
 returned normalised to mean 1, which leaves Σ w_i CE_i / Σ w_i unchanged. Where Σ_k s_k is
 negative or near 0 we depart from MusCALL's code (see `content_weights`).
+
+In multi-device training the batch is the global one (see `losses.infonce`), so
+`ContentAwareWeighting.across_devices` weighs every device's captions against all of them.
 """
 
 from __future__ import annotations
@@ -65,3 +68,16 @@ class ContentAwareWeighting:
         caption_emb = self.embedder(captions)  # (B, E)
         weights = content_weights(caption_emb, self.temperature, self.inverse)
         return weights if device is None else weights.to(device)
+
+    def across_devices(
+        self,
+        captions: Sequence[str],
+        gather: Callable[[torch.Tensor], torch.Tensor],
+        device: torch.device | str,
+    ) -> torch.Tensor:
+        """Weights (W·B,) of the global batch, in `gather`'s order (rank-major), from this
+        device's captions and `gather`, which concatenates every device's caption embeddings."""
+        # The collective runs where the backend wants it (the GPU for NCCL). From pageable
+        # memory a non-blocking copy is staged at once, without waiting for the device.
+        caption_emb = self.embedder(captions).to(device, non_blocking=True)  # (B, E)
+        return content_weights(gather(caption_emb), self.temperature, self.inverse)  # (W·B,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -19,12 +20,30 @@ def output_dir(cfg: DictConfig) -> Path:
     return path
 
 
+# What each launcher sets in the processes it starts: torchrun (RANK), srun (SLURM_PROCID),
+# Lightning's own DDP launcher (LOCAL_RANK, and NODE_RANK on a node after the first).
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK")
+
+
+def first_process() -> bool:
+    """Whether this is global rank 0 (or the only process), known before any trainer exists.
+
+    Every variable a launcher set must say 0: Lightning's launcher copies the job's
+    SLURM_PROCID=0 into the processes it starts, which differ in LOCAL_RANK only.
+    """
+    return all(int(os.environ.get(name) or 0) == 0 for name in RANK_VARIABLES)
+
+
 def start_run(cfg: DictConfig) -> Path:
-    """Seed, make the run folder and save the resolved config in it as `config.yaml`."""
+    """Seed, make the run folder and save the resolved config in it as `config.yaml`.
+
+    Under DDP every rank runs this, in the same folder; only the first writes the config.
+    """
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
     out = output_dir(cfg)
-    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+    if first_process():
+        write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     return out
 
 

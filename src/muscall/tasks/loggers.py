@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
 from muscall.atomic import write_text
+from muscall.tasks.assembly import first_process
 
 WANDB_ID_FILE = "wandb_run_id"
 
@@ -29,7 +30,9 @@ def build_loggers(cfg: DictConfig) -> list:
             # Never block on a login prompt: offline unless the user turned it off.
             os.environ.setdefault("WANDB_MODE", "offline" if logger_cfg.offline else "online")
             identity = _wandb_identity(cfg, logger_cfg)
-            run_id = wandb_run_id(Path(cfg.paths.output_dir))
+            # Under srun or torchrun every rank builds its loggers at once; only rank 0 logs
+            # (Lightning), so only it may make and save the id a resumed run reads back.
+            run_id = wandb_run_id(Path(cfg.paths.output_dir)) if first_process() else None
             loggers.append(instantiate(logger_cfg, **identity, id=run_id, resume="allow"))
         else:
             loggers.append(instantiate(logger_cfg))

@@ -28,7 +28,13 @@ STOPPED_BY_SIGTERM = 143
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
-    # Rendering first: whatever it draws must not shift the seeded run that follows.
+    """Fit, then evaluate the best checkpoint; under DDP every rank runs this, in one folder.
+
+    Ranks other than the first fit alongside it and return the fit's metrics: the evaluation
+    after fit, metrics.json and the printed table are the first rank's alone.
+    """
+    # Rendering first: whatever it draws must not shift the seeded run that follows. Ranks
+    # started together wait on the dataset's lock while one renders (muscall.data.builtin).
     ensure_builtin_dataset(cfg.data.root, cfg.data.get("generate"))
     prepare_resume(cfg)  # before the run folder is chosen: a resumed run writes into its own
     out = start_run(cfg)
@@ -42,8 +48,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
         trainer = assembly.build_trainer(cfg, loggers)
         _fit(trainer, module, datamodule, cfg.get("ckpt_path"))
         metrics = _fit_metrics(trainer)
-        best = _selected_checkpoint(trainer, out)
-        after_fit = _evaluate_after_fit(cfg, best, sets, datamodule)
+        best = _selected_checkpoint(trainer, out)  # every rank: saving may be collective
+        after_fit = {}
+        if trainer.is_global_zero:  # alone: with its own DataModule, the whole test split
+            after_fit = _evaluate_after_fit(cfg, best, sets, datamodule)
         for logger in loggers:
             logger.log_metrics(after_fit, step=trainer.global_step)
     except BaseException:
@@ -52,8 +60,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     finish_loggers(loggers, "success")
     metrics.update(after_fit)
     metrics["best_checkpoint"] = str(best)
-    write_metrics(metrics, out)
-    print(format_table(metrics, f"task=train -> {out}"))
+    if trainer.is_global_zero:
+        write_metrics(metrics, out)
+        print(format_table(metrics, f"task=train -> {out}"))
     return metrics
 
 
