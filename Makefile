@@ -54,10 +54,12 @@ format: install
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-## Training and inference speed (bench/run.py), library indexing and search (bench/library.py),
+## Data loading against a training step (bench/loading.py), training and inference speed
+## against the original (bench/run.py), library indexing and search (bench/library.py),
 ## retrieval evaluation at 1k-100k items against the previous implementation (bench/retrieval.py),
 ## and what augmentation costs per training step (bench/augment.py).
 bench: install
+	$(PY) bench/loading.py
 	$(PY) bench/run.py
 	$(PY) bench/library.py
 	$(PY) bench/retrieval.py

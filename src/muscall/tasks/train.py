@@ -105,7 +105,9 @@ def _evaluate_after_fit(cfg: DictConfig, best: Path, sets: ZeroShotSets, datamod
     """Test retrieval and zero-shot metrics of the selected checkpoint, by the tasks' code."""
     test = cfg.task.test_after_fit and datamodule.has_split("test")
     if cfg.task.test_after_fit and not test:
-        log.warning("no test split in %s: test metrics skipped", datamodule.root)
+        log.warning(
+            "no test split in %s: test metrics skipped", datamodule.root or "data.root (unset)"
+        )
     sets = sets if cfg.task.zeroshot_after_fit else ZeroShotSets()
     if not test and not sets:
         return {}
