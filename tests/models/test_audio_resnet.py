@@ -72,3 +72,21 @@ def test_average_pooling_works_at_batch_one_and_any_length():
     assert "attnpool.proj.weight" in net.state_dict()
     with pytest.raises(ValueError, match="pooling='max'"):
         ModifiedResNet(pooling="max")
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_channels_last_gives_the_same_outputs_and_gradients(training):
+    torch.manual_seed(0)
+    plain = ModifiedResNet(layers=(1, 2, 1, 1), width=8, heads=2, output_dim=16)
+    nhwc = ModifiedResNet(layers=(1, 2, 1, 1), width=8, heads=2, output_dim=16, channels_last=True)
+    nhwc.load_state_dict(plain.state_dict())
+    assert nhwc.stem[0].weight.is_contiguous(memory_format=torch.channels_last)
+    plain.train(training), nhwc.train(training)
+    spec = torch.randn(3, 1, 32, 70)
+    out, out_nhwc = plain(spec), nhwc(spec)
+    # Another summation order in the convolution kernels: float32 rounding only.
+    torch.testing.assert_close(out_nhwc, out, atol=1e-5, rtol=1e-4)
+    out.square().sum().backward()
+    out_nhwc.square().sum().backward()
+    for (name, p), q in zip(plain.named_parameters(), nhwc.parameters(), strict=True):
+        torch.testing.assert_close(q.grad, p.grad, atol=1e-5, rtol=1e-4, msg=name)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from muscall.models import ClipBPETokenizer, TextTransformer
 from muscall.models.tokenizers import CLIP_VOCAB_SIZE
@@ -67,3 +68,32 @@ def test_dropout_is_active_only_in_training():
     assert not torch.allclose(encoder(ids), encoder(ids))
     encoder.eval()
     torch.testing.assert_close(encoder(ids), encoder(ids))
+
+
+def test_batch_trimmed_to_its_longest_caption_matches_77_padding():
+    """Eval embeddings, a training loss and its gradients: the same as at 77 tokens."""
+    torch.manual_seed(0)
+    # Dropout off in training: its masks are drawn per position, so they differ by length.
+    encoder = TextTransformer(CLIP_VOCAB_SIZE, 77, width=64, layers=2, heads=4, dropout=0.0)
+    captions = ["a bright piano", "dark synth bass line with a slow drum machine groove", "calm"]
+    trimmed = ClipBPETokenizer(77)(captions)
+    padded = ClipBPETokenizer(77, pad_to_longest=False)(captions)
+    assert trimmed["input_ids"].shape[1] < 20 and padded["input_ids"].shape[1] == 77
+    # Another sequence length changes the kernels' summation order: float32 rounding only.
+    tol = {"atol": 1e-5, "rtol": 1e-4}
+    encoder.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(encoder(trimmed), encoder(padded), **tol)
+    encoder.train()
+    target = torch.randn(len(captions), 64)
+    grads = []
+    for tokens in (trimmed, padded):
+        encoder.zero_grad()
+        loss = F.cross_entropy(
+            10 * F.normalize(encoder(tokens), dim=-1) @ target.T, torch.arange(3)
+        )
+        loss.backward()
+        grads.append((loss.detach(), [p.grad.clone() for p in encoder.parameters()]))
+    torch.testing.assert_close(grads[0][0], grads[1][0], **tol)
+    for got, expected in zip(grads[0][1], grads[1][1], strict=True):
+        torch.testing.assert_close(got, expected, **tol)

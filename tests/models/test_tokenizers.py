@@ -11,7 +11,7 @@ SOT, EOT = 49406, 49407
 
 
 def test_clip_bpe_layout_sot_text_eot_then_zero_padding():
-    tokenizer = ClipBPETokenizer(context_length=12)
+    tokenizer = ClipBPETokenizer(context_length=12, pad_to_longest=False)
     ids = tokenizer(["a rock song", ""])["input_ids"]
     assert ids.dtype == torch.long and ids.shape == (2, 12)
     assert (ids[:, 0] == SOT).all()
@@ -20,6 +20,17 @@ def test_clip_bpe_layout_sot_text_eot_then_zero_padding():
     assert ids.max() < tokenizer.vocab_size == 49408
     # End-of-text is the row maximum: the text encoder pools there.
     assert ids.argmax(dim=1).tolist() == [4, 1]
+
+
+def test_clip_bpe_pads_to_the_longest_caption_of_the_batch():
+    captions = ["a rock song", "", "a slow sad piano ballad"]
+    full = ClipBPETokenizer(context_length=16, pad_to_longest=False)(captions)["input_ids"]
+    trimmed = ClipBPETokenizer(context_length=16)(captions)["input_ids"]
+    # SOT + 5 words + EOT: the longest caption ends the batch's last column.
+    assert trimmed.shape == (3, 7) and trimmed[2, -1] == EOT
+    assert torch.equal(trimmed, full[:, :7]) and (full[:, 7:] == 0).all()
+    # A caption at or over the context length keeps the full length.
+    assert ClipBPETokenizer(context_length=8)(["la " * 50, "a"])["input_ids"].shape == (2, 8)
 
 
 def test_clip_bpe_truncates_keeping_eot_last():

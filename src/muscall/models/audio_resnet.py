@@ -123,6 +123,9 @@ class ModifiedResNet(nn.Module):
 
     The total stride is 32; `freq_positions` x `time_positions` are the sizes of the learned
     position tables (the default 4 x 20 is the grid of 128 mels x 20 s at hop 512, 16 kHz).
+    `channels_last` runs the convolutions in NHWC, the same outputs to float rounding: this
+    tower's forward + backward about 1.7x faster on a 2-core CPU (batch 16, 20 s; oneDNN) and
+    the layout cuDNN's bf16 convolutions want.
     """
 
     def __init__(
@@ -134,6 +137,7 @@ class ModifiedResNet(nn.Module):
         freq_positions: int = 4,
         time_positions: int = 20,
         pooling: str = "attention",
+        channels_last: bool = True,
     ):
         super().__init__()
         if pooling not in POOLINGS:
@@ -163,8 +167,14 @@ class ModifiedResNet(nn.Module):
             if pooling == "attention"
             else AveragePool(inplanes, output_dim)
         )
+        self.channels_last = channels_last
+        if channels_last:
+            # NHWC weights and input: the layout cuDNN's and oneDNN's fast convolutions want.
+            self.to(memory_format=torch.channels_last)
 
     def forward(self, spec: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            spec = spec.contiguous(memory_format=torch.channels_last)
         x = self.stem(spec)  # (B, width, F/4, T/4)
         x = self.stages(x)  # (B, 32·width, F/32, T/32)
         return self.attnpool(x)  # (B, output_dim)

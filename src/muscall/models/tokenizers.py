@@ -44,15 +44,22 @@ def clean_caption(text: str) -> str:
 
 
 class ClipBPETokenizer(_LazyTokenizer):
-    """CLIP's BPE: texts -> {"input_ids": (B, context_length)}, SOT ... EOT then 0-padding."""
+    """CLIP's BPE: texts -> {"input_ids": (B, L)}, SOT ... EOT then 0-padding.
+
+    L is the longest caption of the batch (SOT to EOT) with `pad_to_longest`, else
+    `context_length`. Trimming changes no embedding: the text encoder's mask is causal and it
+    pools at EOT, so padding after the last EOT never reaches an output; it only costs time
+    (captions run about 15 tokens against 77).
+    """
 
     vocab_size = CLIP_VOCAB_SIZE
 
-    def __init__(self, context_length: int = 77):
+    def __init__(self, context_length: int = 77, pad_to_longest: bool = True):
         super().__init__()
         if context_length < 2:
             raise ValueError(f"tokenizer context_length={context_length} must fit SOT and EOT")
         self.context_length = context_length
+        self.pad_to_longest = pad_to_longest
 
     def _build(self):
         import instant_clip_tokenizer
@@ -63,7 +70,10 @@ class ClipBPETokenizer(_LazyTokenizer):
         # instant_clip_tokenizer lowercases and splits on whitespace like CLIP; it skips
         # CLIP's HTML unescaping, so "rock &amp; roll" would otherwise keep the entity.
         cleaned = [clean_caption(t) for t in texts]
-        ids = self.backend.tokenize_batch(cleaned, self.context_length)  # uint16 (B, L)
+        ids = self.backend.tokenize_batch(cleaned, self.context_length)  # uint16 (B, ctx)
+        if self.pad_to_longest and len(ids):
+            # EOT is each row's highest id; it runs here, in a DataLoader worker, on the host.
+            ids = ids[:, : int(ids.argmax(axis=1).max()) + 1]
         return {"input_ids": torch.from_numpy(ids.astype("int64"))}
 
 
