@@ -1,6 +1,8 @@
 import json
+from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 
 from muscall.data.datamodule import AudioCaptionDataModule
@@ -187,3 +189,14 @@ def test_ddp_bad_training_item_is_stood_in_for_and_batches_stay_full(tmp_path):
     assert {r["audio_id"] for r in dm.bad_items.read()} == {"clip002", "clip003"}
     alone = _datamodule(dataset, batch_size=2, seed=1)  # one process: dropped, as before
     assert sum(len(b["index"]) for b in alone.train_dataloader() if b is not None) < 12
+
+
+@pytest.mark.parametrize(
+    ("setting", "device", "pinned"),
+    [(None, None, False), (None, "cpu", False), (None, "cuda", True), (False, "cuda", False)],
+)
+def test_memory_is_pinned_when_a_gpu_is_fed_unless_set(tiny_dataset, setting, device, pinned):
+    dm = _datamodule(tiny_dataset, pin_memory=setting, num_workers=0)
+    if device is not None:
+        dm.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device(device)))
+    assert dm.pins_memory() is pinned

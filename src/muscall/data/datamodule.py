@@ -49,7 +49,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         batch_size: int,
         eval_batch_size: int,
         num_workers: int,
-        pin_memory: bool = False,
+        pin_memory: bool | None = None,
         tokenizer: Callable | None = None,
         bad_items_path: str | Path | None = None,
         zeroshot_sets: Mapping[str, str] | None = None,
@@ -211,6 +211,12 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         rank, world_size = self.ranks()
         return Shard(len(dataset), rank, world_size) if world_size > 1 else None
 
+    def pins_memory(self) -> bool:
+        """`pin_memory`, or with None, whether the trainer feeds a CUDA device."""
+        if self.pin_memory is not None:
+            return bool(self.pin_memory)
+        return self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+
     def _loader(
         self, dataset, batch_size: int, sampler: Sampler | None = None, drop_last: bool = False
     ) -> DataLoader:
@@ -220,7 +226,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
             sampler=sampler,
             drop_last=drop_last,
             num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
+            pin_memory=self.pins_memory(),
             persistent_workers=self.num_workers > 0,
             collate_fn=collate_pairs(self.tokenizer),
             # Its own generator for the workers' base seed: making a loader's iterator then

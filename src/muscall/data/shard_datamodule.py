@@ -268,6 +268,6 @@ class ShardDataModule(AudioCaptionDataModule):
         return dict(
             batch_size=batch_size,
             num_workers=self.num_workers,
-            pin_memory=self.pin_memory,
+            pin_memory=self.pins_memory(),
             collate_fn=collate_pairs(self.tokenizer),
         )
