@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from muscall.checkpoint import Checkpoint, load_checkpoint
-from muscall.data.audio_io import fit_length, iter_windows, probe, window_starts
+from muscall.data.audio_io import downmix, fit_length, iter_windows, probe, window_starts
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.embed import embed_audio_batch, evaluating, pool_windows
 from muscall.evaluate.zeroshot import class_embeddings
@@ -269,7 +269,7 @@ def _mono(item, rate: int, model_rate: int) -> np.ndarray:
     wave = item.detach().cpu().numpy() if isinstance(item, torch.Tensor) else np.asarray(item)
     if wave.ndim == 2:
         # (channels, samples) as torchaudio gives, or (samples, channels) as soundfile does.
-        wave = wave.mean(axis=0) if wave.shape[0] <= wave.shape[1] else wave.mean(axis=1)
+        wave = downmix(wave.T if wave.shape[0] <= wave.shape[1] else wave)
     if wave.ndim != 1 or wave.size == 0:
         raise AudioError(f"expected a waveform (samples,) or (channels, samples), got {wave.shape}")
     wave = wave.astype(np.float32, copy=False)

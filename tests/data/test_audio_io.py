@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from muscall.data.audio_io import check_audible, read_clip
+from muscall.data.audio_io import check_audible, downmix, read_clip
 from muscall.errors import AudioError
 
 
@@ -73,3 +73,11 @@ def test_silence_is_rejected():
     with pytest.raises(AudioError, match="silent"):
         check_audible(np.zeros(10, np.float32), "x.npy")
     check_audible(np.ones(10, np.float32), "x.npy")
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 6])
+def test_downmix_is_the_mean_over_channels(channels):
+    frames = np.random.default_rng(channels).normal(size=(1000, channels)).astype(np.float32)
+    mono = downmix(frames)
+    assert mono.dtype == np.float32 and mono.shape == (1000,)
+    np.testing.assert_allclose(mono, frames.mean(axis=1), rtol=1e-6, atol=1e-7)

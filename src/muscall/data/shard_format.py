@@ -19,7 +19,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from muscall.data.audio_io import fit_length, window_starts
+from muscall.data.audio_io import downmix, fit_length, window_starts
 from muscall.data.bad_items import AudioProblem
 from muscall.data.json_io import read_json
 from muscall.errors import DatasetError
@@ -140,7 +140,7 @@ class ShardAudio:
                 f"cannot decode {self.item.audio_format} ({error})", "undecodable"
             ) from error
         if wave.ndim == 2:
-            wave = wave.mean(axis=1)
+            wave = downmix(wave)
         if not np.isfinite(wave).all():
             raise AudioProblem("audio holds NaN or infinite samples", "non-finite")
         return np.ascontiguousarray(wave, dtype=np.float32)
