@@ -1,4 +1,5 @@
-"""Callbacks: RNG state in checkpoints, so a resumed run draws what the first run would have."""
+"""Callbacks: RNG state in checkpoints, so a resumed run draws what the first run would have;
+under DDP each process draws its own."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ class RNGStateCallback(pl.Callback):
             state["cuda"] = torch.cuda.get_rng_state_all()
         return state
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        # Every process was seeded alike, and a checkpoint holds rank 0's generators only:
+        # without this, dropout and augmentation would draw the same on every device. Each
+        # process reseeds from one draw of the shared state plus its rank, so a run (and its
+        # resumption from the same checkpoint) stays reproducible; one process is left alone.
+        if trainer.world_size > 1:
+            reseed(int(torch.randint(2**62, (1,)).item()) + trainer.global_rank)
+
     def load_state_dict(self, state_dict: dict) -> None:
         random.setstate(state_dict["python"])
         name, keys, pos, has_gauss, gauss = state_dict["numpy"]
@@ -29,6 +38,13 @@ class RNGStateCallback(pl.Callback):
         torch.set_rng_state(state_dict["torch"])
         if "cuda" in state_dict and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state_dict["cuda"])
+
+
+def reseed(seed: int) -> None:
+    """Python, NumPy and torch (CPU and every CUDA device) generators from one seed."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def _numpy_state() -> tuple:
