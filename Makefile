@@ -60,10 +60,11 @@ format: install
 ## and what augmentation costs per training step (bench/augment.py).
 bench: install
 	$(PY) bench/loading.py
-	$(PY) bench/run.py
-	$(PY) bench/library.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/library.py
 	$(PY) bench/augment.py
+	# Last: its table gathers the loading and retrieval figures just written.
+	$(PY) bench/run.py
 
 ## Caches only: runs and checkpoints stay.
 clean:

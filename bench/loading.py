@@ -42,16 +42,21 @@ def write_sources(root: Path, tracks: int) -> dict[str, Path]:
     rng = np.random.default_rng(0)
     t = np.arange(int(TRACK_SECONDS * SOURCE_RATE)) / SOURCE_RATE
     folders = {}
-    for fmt in ("npy", "flac", "mp3"):
+    # "prepared": what task=prepare writes (16 kHz mono FLAC); the others as downloaded.
+    for fmt in ("npy", "flac", "mp3", "prepared"):
         folder = root / fmt
         (folder / "audio").mkdir(parents=True)
         entries = []
         for i in range(tracks):
             tone = 0.2 * np.sin(2 * np.pi * (110 + 10 * i) * t) + 0.05 * rng.standard_normal(len(t))
             stereo = np.stack([tone, np.roll(tone, 100)], axis=1).astype(np.float32)
-            path = f"audio/{i:04d}.{fmt}"
+            path = f"audio/{i:04d}.{'flac' if fmt == 'prepared' else fmt}"
             if fmt == "npy":
                 np.save(folder / path, stereo.mean(axis=1))  # .npy is mono, as prepared data is
+            elif fmt == "prepared":
+                t16 = np.arange(int(TRACK_SECONDS * 16000)) / 16000
+                tone16 = 0.2 * np.sin(2 * np.pi * (110 + 10 * i) * t16)
+                sf.write(folder / path, tone16 + 0.05 * rng.standard_normal(len(t16)), 16000)
             else:
                 sf.write(folder / path, stereo, SOURCE_RATE, format=fmt.upper())
             entries.append({"audio_id": str(i), "caption": CAPTION, "audio_path": path})
@@ -131,7 +136,11 @@ def main() -> None:
         sources = write_sources(root, args.tracks)
         shards = {fmt: shard(sources["flac"], fmt, root / f"run-{fmt}") for fmt in ("flac", "npy")}
         setups = {
-            f"folder {fmt} 44.1 kHz": ["data=folder", f"data.root={p}"]
+            (
+                "folder flac 16 kHz (task=prepare)"
+                if fmt == "prepared"
+                else f"folder {fmt} 44.1 kHz"
+            ): ["data=folder", f"data.root={p}"]
             for fmt, p in sources.items()
         }
         for fmt, folder in shards.items():
@@ -170,10 +179,10 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"training consumes {train['pairs_per_second']:.1f} pairs/s (model=muscall, fp32)")
-    print(f"{'source':<24}{'workers':>8}{'clips/s':>10}{'/worker':>10}{'x train':>9}")
+    print(f"{'source':<34}{'workers':>8}{'clips/s':>10}{'/worker':>10}{'x train':>9}")
     for row in rows:
         print(
-            f"{row['source']:<24}{row['workers']:>8}{row['clips_per_second']:>10.1f}"
+            f"{row['source']:<34}{row['workers']:>8}{row['clips_per_second']:>10.1f}"
             f"{row['clips_per_second_per_worker']:>10.1f}{row['loading_over_training']:>9.1f}"
         )
     print(f"-> {out}")
