@@ -115,7 +115,8 @@ def test_max_captions_keeps_each_tracks_first_captions_in_every_split(tmp_path):
 
 
 class _Rank:
-    """What the DataModule reads of a DDP trainer: its rank, the world size, a broadcast."""
+    """What the DataModule reads of a DDP trainer: its rank, the world size, a broadcast, and
+    the device it feeds (whether to pin memory)."""
 
     def __init__(self, rank, world_size, rank0_seed=None):
         self.global_rank, self.world_size = rank, world_size
@@ -125,7 +126,11 @@ class _Rank:
             self.broadcasts.append(value)
             return value if rank0_seed is None else rank0_seed
 
-        self.strategy = type("Strategy", (), {"broadcast": staticmethod(broadcast)})
+        self.strategy = type(
+            "Strategy",
+            (),
+            {"broadcast": staticmethod(broadcast), "root_device": torch.device("cpu")},
+        )
 
 
 def _ranked(root, rank, world_size=2, **overrides):
