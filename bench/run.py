@@ -240,8 +240,9 @@ def print_table(result: dict) -> None:
     if result.get("retrieval"):
         for row in result["retrieval"].get("rows", []):
             print(
-                f"retrieval eval, {row['items']:>6} items: {row['new_seconds']:.2f} s, "
-                f"peak {row['new_peak_rss_mb']:.0f} MB ({result['retrieval']['file']})"
+                f"retrieval eval, {row['items']:>6} items: {row['new_seconds']:.2f} s "
+                f"({row['new_over_matmul']:.2f}x its matmul), peak {row['new_peak_rss_mb']:.0f} "
+                f"MB ({result['retrieval']['file']})"
             )
 
 

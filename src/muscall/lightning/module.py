@@ -165,7 +165,9 @@ class MusCALLModule(pl.LightningModule):
             self.log("train/clip_loss", loss, batch_size=size)
             self.log("train/ssl_loss", ssl_loss, batch_size=size)
             loss = (1 - self.ssl_weight) * loss + self.ssl_weight * ssl_loss
-        self.log("train/loss", loss, prog_bar=True, batch_size=size)
+        # sync_dist: under DDP each process holds its share of the global loss (local_loss);
+        # their mean is the global batch's loss. A no-op with one process.
+        self.log("train/loss", loss, prog_bar=True, batch_size=size, sync_dist=True)
         self.log("train/logit_scale", logit_scale, batch_size=size)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], batch_size=size)
         return loss
