@@ -150,3 +150,24 @@ def test_validation_reads_the_val_shards_once_with_every_caption(shards, tmp_pat
         assert "window_owner" in batches[0]
     else:
         assert batches[0]["audio"].shape[1:] == (16000,)
+
+
+def test_pipe_urls_stream_what_the_command_writes(shards, tmp_path):
+    """`pipe:` URLs (object stores: `pipe:aws s3 cp ... -`), here with cat as the command."""
+    urls = [f"pipe:cat {path}" for path in sorted(shards.glob("train-*.tar"))]
+    dm = datamodule(tmp_path, f"data.val_urls={shards}", f"data.epoch_length={TRAIN}", urls=urls)
+    batches = epoch(dm.train_dataloader())
+    assert sorted(sum(batches, [])) == list(range(TRAIN))
+
+
+def test_a_failing_pipe_is_reported_and_the_other_shards_go_on(shards, tmp_path):
+    paths = sorted(shards.glob("train-*.tar"))
+    urls = [f"pipe:cat {path}" for path in paths] + [f"pipe:cat {tmp_path}/gone.tar"]
+    dm = datamodule(
+        tmp_path, f"data.val_urls={shards}", f"data.epoch_length={TRAIN // 2}", urls=urls
+    )
+    loader = dm.train_dataloader()
+    batches = epoch(loader)
+    assert len(batches) == len(loader) > 0 and all(len(b) == 4 for b in batches)
+    records = [json.loads(line) for line in (tmp_path / "bad_items.jsonl").read_text().splitlines()]
+    assert any("gone.tar" in record["file"] for record in records)
