@@ -16,7 +16,10 @@ def test_trainer_ddp_builds_a_two_process_trainer_that_keeps_our_samplers(tmp_pa
     trainer = assembly.build_trainer(cfg, [])
     assert isinstance(trainer.strategy, DDPStrategy)
     assert trainer.world_size == 2 and trainer.num_devices == 2
-    assert trainer.strategy._ddp_kwargs == {"find_unused_parameters": False}
+    assert trainer.strategy._ddp_kwargs == {
+        "find_unused_parameters": False,
+        "broadcast_buffers": False,
+    }
     assert trainer._accelerator_connector.use_distributed_sampler is False
     assert trainer.strategy.process_group_backend in (None, "gloo")  # chosen at setup: gloo
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.errors import DatasetError
 
 from ..conftest import write_tiny_dataset
 
@@ -94,8 +95,6 @@ def test_all_bad_batch_collates_to_none(tmp_path):
 def test_max_captions_keeps_each_tracks_first_captions_in_every_split(tmp_path):
     import pytest
 
-    from muscall.errors import DatasetError
-
     root = write_tiny_dataset(tmp_path / "tiny")
     for split in ("train", "val", "test"):
         path = root / f"tiny_{split}.json"
@@ -177,6 +176,11 @@ def test_ddp_evaluation_loaders_split_the_set_without_padding(tiny_dataset):
     ]
     assert [i for part in parts for i in part] == [0, 1, 2, 3]  # 4 tracks over 3 ranks, once each
     assert sorted(map(len, parts)) == [1, 1, 2]
+
+
+def test_ddp_evaluation_set_smaller_than_the_processes_is_refused_by_name(tiny_dataset):
+    with pytest.raises(DatasetError, match=r"the val split of .* has 4 tracks, fewer than the 5"):
+        _ranked(tiny_dataset, 0, 5).val_dataloader()
 
 
 def test_ddp_bad_training_item_is_stood_in_for_and_batches_stay_full(tmp_path):

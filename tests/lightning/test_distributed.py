@@ -415,3 +415,54 @@ def test_lightning_ddp_training_step_gathers_across_processes(lightning_ranks):
         assert result["unwired"]  # after fit, the module computes alone again
     # local_loss: each process its own rows of the global loss, so the values differ.
     assert lightning_ranks[0]["steps"][0][1] != lightning_ranks[1]["steps"][0][1]
+
+
+# Uneven evaluation: a process whose part of the validation stream is empty (more processes
+# than val shards) trains and validates alongside the others under conf/trainer/ddp.yaml's
+# strategy. With DDP's default buffer broadcast, the first evaluation forward is a collective
+# that the empty process never joins, and the run hangs.
+class _Stream(torch.utils.data.IterableDataset):
+    """Unsized, as data=webdataset's validation stream: Lightning cannot tell it is empty."""
+
+    def __init__(self, batches: list[dict]):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+def _uneven_worker(rank: int, port: int, out: str, model_cfg) -> None:
+    from hydra.utils import instantiate
+
+    from muscall.config import compose_config
+
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        WORLD_SIZE=str(WORLD),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        NODE_RANK="0",
+    )
+    torch.set_num_threads(1)
+    strategy_cfg = compose_config(["trainer=ddp"], out).trainer.strategy
+    strategy = instantiate(strategy_cfg, process_group_backend="gloo", timeout=HANG)
+    module = _tiny_module(model_cfg)
+    train = [_lightning_batch(module.net, [rank * TRAIN_PAIRS + i for i in range(TRAIN_PAIRS)])]
+    shard = [_lightning_batch(module.net, tracks) for tracks in ([0, 3], [4])] if rank == 0 else []
+    val = torch.utils.data.DataLoader(_Stream(shard), batch_size=None, collate_fn=lambda b: b)
+    trainer = _trainer(out, devices=WORLD, strategy=strategy)
+    trainer.fit(module, _loader(train), val)
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    torch.save(metrics, os.path.join(out, f"uneven{rank}.pt"))
+    dist.destroy_process_group()
+
+
+def test_a_process_without_validation_batches_neither_hangs_nor_is_counted(tmp_path, model_cfg):
+    mp.start_processes(
+        _uneven_worker, (_free_port(), str(tmp_path), model_cfg), nprocs=WORLD, start_method="fork"
+    )
+    results = [torch.load(tmp_path / f"uneven{r}.pt") for r in range(WORLD)]
+    for metrics in results:
+        assert metrics["val/num_tracks"] == 3  # rank 0's tracks 0, 3, 4: the whole stream
+    assert results[0]["val/text_to_audio_R@1"] == results[1]["val/text_to_audio_R@1"]

@@ -199,17 +199,28 @@ class AudioCaptionDataModule(pl.LightningDataModule):
     def pairs_loader(self, split: str) -> DataLoader:
         """Evaluation crops (centre or whole-track windows) of a split, first caption, in order."""
         dataset = AudioCaptionDataset(self.tracks(split), self.eval_reader, train=False)
-        return self._loader(dataset, self.eval_batch_size, sampler=self._eval_shard(dataset))
+        shard = self._eval_shard(dataset, f"the {split} split of {self.root}")
+        return self._loader(dataset, self.eval_batch_size, sampler=shard)
 
     def labelled_loader(self, labelled: LabelledSet) -> DataLoader:
         """Evaluation crops of a labelled (zero-shot) set's clips, in order."""
         dataset = LabelledAudioDataset(labelled.audio_paths, self.eval_reader)
-        return self._loader(dataset, self.eval_batch_size, sampler=self._eval_shard(dataset))
+        shard = self._eval_shard(dataset, f"zero-shot set {labelled.name}")
+        return self._loader(dataset, self.eval_batch_size, sampler=shard)
 
-    def _eval_shard(self, dataset) -> Shard | None:
+    def _eval_shard(self, dataset, what: str) -> Shard | None:
         """Under DDP this rank's part of an evaluation set; the module gathers the parts."""
         rank, world_size = self.ranks()
-        return Shard(len(dataset), rank, world_size) if world_size > 1 else None
+        if world_size == 1:
+            return None
+        if len(dataset) < world_size:
+            # Lightning skips the evaluation of a process with no batch, hooks and all, and
+            # the others would wait for it in the gather of the results.
+            raise DatasetError(
+                f"{what} has {len(dataset)} tracks, fewer than the {world_size} processes: "
+                "each needs at least one to evaluate"
+            )
+        return Shard(len(dataset), rank, world_size)
 
     def pins_memory(self) -> bool:
         """`pin_memory`, or with None, whether the trainer feeds a CUDA device."""

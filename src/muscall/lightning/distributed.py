@@ -71,6 +71,13 @@ def gather_eval_outputs(outputs: dict[str, list]) -> dict[str, list]:
     return merged
 
 
+@torch.no_grad()
+def broadcast_buffers(module: torch.nn.Module) -> None:
+    """Rank 0's buffers (BatchNorm running statistics, ...) on every process."""
+    for buffer in module.buffers():
+        dist.broadcast(buffer, src=0)
+
+
 def hush_sync_advice(names: Iterable[str]) -> None:
     """Silence Lightning's advice to log these epoch-level values with sync_dist: they are
     already the same, global values on every process, and a mean over processes is no better."""

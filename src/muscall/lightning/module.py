@@ -192,6 +192,12 @@ class MusCALLModule(pl.LightningModule):
         self._eval_outputs["audio_emb"].append(audio_emb.float().cpu())
         self._eval_outputs["captions"].extend(batch["captions"])
 
+    def on_validation_epoch_start(self) -> None:
+        # Every process evaluates with rank 0's running statistics, which its checkpoints
+        # hold; DDP itself does not broadcast buffers (conf/trainer/ddp.yaml says why).
+        if self._spans_devices:
+            distributed.broadcast_buffers(self.net)
+
     def on_validation_epoch_end(self) -> None:
         self._log_eval("val")
 
