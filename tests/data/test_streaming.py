@@ -152,6 +152,15 @@ def test_validation_reads_the_val_shards_once_with_every_caption(shards, tmp_pat
         assert batches[0]["audio"].shape[1:] == (16000,)
 
 
+def test_fewer_val_shards_than_workers_still_share_the_validation(shards, tmp_path):
+    val = sorted(shards.glob("val-*.tar"))
+    assert len(val) == 1  # two workers, one shard
+    dm = datamodule(tmp_path, f"data.val_urls={val[0]}", "data.eval_batch_size=64", urls=shards)
+    batches = [b["index"].tolist() for b in dm.val_dataloader()]
+    assert len(batches) == 2 and all(len(b) == VAL // 2 for b in batches)  # one per worker
+    assert sorted(sum(batches, [])) == list(range(VAL))
+
+
 def test_pipe_urls_stream_what_the_command_writes(shards, tmp_path):
     """`pipe:` URLs (object stores: `pipe:aws s3 cp ... -`), here with cat as the command."""
     urls = [f"pipe:cat {path}" for path in sorted(shards.glob("train-*.tar"))]

@@ -206,7 +206,11 @@ class TrainStream(IterableDataset):
 
 
 class EvalStream(IterableDataset):
-    """Every sample of the shards once, in order, each reader reading its own shards."""
+    """Every sample of the shards once, in order, each reader reading its own shards.
+
+    With fewer shards than readers (workers x processes), every reader reads them all and
+    decodes every n-th sample instead, so no worker or GPU sits out the evaluation.
+    """
 
     def __init__(self, urls: Sequence[str], decode: SampleDecoder, rank: int = 0, world: int = 1):
         self.urls, self.decode, self.rank, self.world = list(urls), decode, rank, world
@@ -214,10 +218,14 @@ class EvalStream(IterableDataset):
     def __iter__(self) -> Iterator[dict]:
         worker, workers = _reader()
         reader, readers = self.rank * workers + worker, self.world * workers
-        for url in self.urls[reader::readers]:
+        by_shard = len(self.urls) >= readers
+        urls = self.urls[reader::readers] if by_shard else self.urls
+        position = 0
+        for url in urls:
             for sample in read_shard(url, self.decode.bad_items):
-                item = self.decode(sample)
-                if item is not None:
+                mine = by_shard or position % readers == reader
+                position += 1
+                if mine and (item := self.decode(sample)) is not None:
                     yield item
 
 
