@@ -5,6 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -56,14 +57,14 @@ def test_a_resumed_history_goes_on_with_the_rows_and_loss_of_its_checkpoint(tmp_
     from muscall.lightning.history import MetricsHistory
 
     first = MetricsHistory(tmp_path, plot=False)
-    first.on_train_batch_end(None, None, {"loss": 2.0}, None, 0)
+    first.on_train_batch_end(None, None, {"loss": torch.tensor(2.0)}, None, 0)
     first.on_validation_end(_Trainer(0, 1, {"val/loss": 1.5}), None)
-    first.on_train_batch_end(None, None, {"loss": 1.0}, None, 1)
+    first.on_train_batch_end(None, None, {"loss": torch.tensor(1.0)}, None, 1)
     state = first.state_dict()  # a step checkpoint halfway through epoch 1
 
     resumed = MetricsHistory(tmp_path, plot=False)
     resumed.load_state_dict(state)
-    resumed.on_train_batch_end(None, None, {"loss": 0.5}, None, 2)
+    resumed.on_train_batch_end(None, None, {"loss": torch.tensor(0.5)}, None, 2)
     resumed.on_validation_end(_Trainer(1, 3, {"val/loss": 1.0}), None)
     rows = _rows(tmp_path)
     assert [(r["epoch"], r["train/loss"]) for r in rows] == [("0", "2.0"), ("1", "0.75")]

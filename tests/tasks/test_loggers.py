@@ -17,9 +17,7 @@ class _Recorder:
 
 
 @pytest.mark.parametrize(("rank_variable", "first"), [(None, True), ("LOCAL_RANK", False)])
-def test_only_the_first_process_makes_the_wandb_run_id(
-    tmp_path, monkeypatch, rank_variable, first
-):
+def test_only_the_first_process_makes_the_wandb_run_id(tmp_path, monkeypatch, rank_variable, first):
     for name in ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
         monkeypatch.delenv(name, raising=False)
     if rank_variable:

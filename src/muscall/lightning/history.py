@@ -44,7 +44,8 @@ class MetricsHistory(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         if loss is not None:
-            self._loss_sum += float(loss)
+            # Summed where the loss is: float() here would wait for the device every step.
+            self._loss_sum = self._loss_sum + loss.detach().float()
             self._loss_count += 1
 
     def on_validation_end(self, trainer, pl_module) -> None:
@@ -52,7 +53,7 @@ class MetricsHistory(pl.Callback):
             return
         row = {"epoch": trainer.current_epoch, "step": trainer.global_step}
         if self._loss_count:
-            row["train/loss"] = self._loss_sum / self._loss_count
+            row["train/loss"] = float(self._loss_sum) / self._loss_count
         self._loss_sum, self._loss_count = 0.0, 0
         for key, value in sorted(trainer.callback_metrics.items()):
             if key.startswith("val/") or key in ("train/lr", "train/logit_scale"):
@@ -65,7 +66,8 @@ class MetricsHistory(pl.Callback):
 
     def state_dict(self) -> dict:
         # Plain numbers and strings: checkpoints load with weights_only=True.
-        return {"rows": self.rows, "loss_sum": self._loss_sum, "loss_count": self._loss_count}
+        loss_sum = float(self._loss_sum)
+        return {"rows": self.rows, "loss_sum": loss_sum, "loss_count": self._loss_count}
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.rows = [dict(row) for row in state_dict["rows"]]

@@ -167,10 +167,15 @@ class MusCALLModule(pl.LightningModule):
             loss = (1 - self.ssl_weight) * loss + self.ssl_weight * ssl_loss
         # sync_dist: under DDP each process holds its share of the global loss (local_loss);
         # their mean is the global batch's loss. A no-op with one process.
-        self.log("train/loss", loss, prog_bar=True, batch_size=size, sync_dist=True)
+        self.log("train/loss", loss, prog_bar=self._loss_in_bar(), batch_size=size, sync_dist=True)
         self.log("train/logit_scale", logit_scale, batch_size=size)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], batch_size=size)
         return loss
+
+    def _loss_in_bar(self) -> bool:
+        # Lightning reads progress-bar values back every step, bar or no bar: on a GPU that
+        # read would make each step wait for the device, so there the loggers alone get it.
+        return self.device.type == "cpu"
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         self.net.clamp_logit_scale()
