@@ -124,10 +124,7 @@ class AudioCaptionDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         rank, world_size = self.ranks()
-        if (
-            world_size > 1
-        ):  # a seed drawn per process (seed=null) would give each rank its own order
-            self.seed = self.trainer.strategy.broadcast(self.seed, src=0)
+        self.agree_on_seed()
         dataset = AudioCaptionDataset(
             self.tracks("train"), self.train_reader, train=True, substitute=world_size > 1
         )
@@ -164,6 +161,12 @@ class AudioCaptionDataModule(pl.LightningDataModule):
             )
         order.resume_at(epoch, batch * self.batch_size)
         log.info("training data resumes at epoch %d, batch %d", epoch, batch)
+
+    def agree_on_seed(self) -> None:
+        """Rank 0's seed on every rank: one drawn per process (seed=null) would give each rank
+        its own order, and the ranks' shares would overlap."""
+        if self.ranks()[1] > 1:
+            self.seed = self.trainer.strategy.broadcast(self.seed, src=0)
 
     def ranks(self) -> tuple[int, int]:
         """(global rank, world size) of this process in the trainer's run; (0, 1) without one."""

@@ -174,15 +174,12 @@ class ShardDataModule(AudioCaptionDataModule):
 
     def readers(self) -> tuple[int, int, int]:
         """(this rank, ranks, workers per rank)."""
-        trainer = self.trainer
-        rank, world = (trainer.global_rank, trainer.world_size) if trainer else (0, 1)
-        return rank, world, max(1, self.num_workers)
+        return (*self.ranks(), max(1, self.num_workers))
 
     def train_dataloader(self) -> DataLoader:
         shards = self.train_shards()
         rank, world, workers = self.readers()
-        if world > 1:  # a seed drawn per process (seed=null) would give each rank its own order
-            self.seed = self.trainer.strategy.broadcast(self.seed, src=0)
+        self.agree_on_seed()
         length = self.epoch_length or shards.count
         if not length:
             raise DatasetError(
