@@ -338,11 +338,8 @@ class WiredInStep:
         self.callback = Recorder()
 
 
-def _lightning_worker(rank: int, port: int, out: str, model_cfg) -> None:
-    import warnings
-
-    from pytorch_lightning.strategies import DDPStrategy
-
+def _as_lightning_rank(rank: int, port: int) -> None:
+    """This forked process as rank `rank` of WORLD, one thread, for Lightning's DDP strategy."""
     os.environ.update(
         MASTER_ADDR="127.0.0.1",
         MASTER_PORT=str(port),
@@ -352,6 +349,14 @@ def _lightning_worker(rank: int, port: int, out: str, model_cfg) -> None:
         NODE_RANK="0",
     )
     torch.set_num_threads(1)
+
+
+def _lightning_worker(rank: int, port: int, out: str, model_cfg) -> None:
+    import warnings
+
+    from pytorch_lightning.strategies import DDPStrategy
+
+    _as_lightning_rank(rank, port)
 
     def ddp():  # a strategy per trainer: a trainer keeps its own state on it
         return {
@@ -436,15 +441,7 @@ def _uneven_worker(rank: int, port: int, out: str, model_cfg) -> None:
 
     from muscall.config import compose_config
 
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        WORLD_SIZE=str(WORLD),
-        RANK=str(rank),
-        LOCAL_RANK=str(rank),
-        NODE_RANK="0",
-    )
-    torch.set_num_threads(1)
+    _as_lightning_rank(rank, port)
     strategy_cfg = compose_config(["trainer=ddp"], out).trainer.strategy
     strategy = instantiate(strategy_cfg, process_group_backend="gloo", timeout=HANG)
     module = _tiny_module(model_cfg)
