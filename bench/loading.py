@@ -12,6 +12,7 @@ worker start-up is left out. The consumption side: one training step of the pape
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -27,7 +28,12 @@ from hydra.utils import instantiate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from muscall.config import compose_config, go_offline  # noqa: E402
-from muscall.losses import InfoNCE  # noqa: E402
+
+# bench/run.py's training step: by path, since src/run.py is also importable as `run`.
+_spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).parent / "run.py")
+_bench_run = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench_run)
+Ours, step_seconds = _bench_run.Ours, _bench_run._seconds
 
 go_offline()
 
@@ -101,24 +107,13 @@ def clips_per_second(batches) -> float:
 
 
 def training_pairs_per_second(seconds: float, repeats: int) -> dict:
-    """One fp32 training step of model=muscall, batch 16, timed `repeats` times after a warm-up."""
-    net = instantiate(compose_config(["model=muscall"]).model.net)
-    loss_fn, optimizer = InfoNCE(), torch.optim.AdamW(net.parameters(), lr=1e-5)
-    wave = torch.randn(BATCH, int(seconds * 16000)) * 0.1
-    tokens = net.tokenize([CAPTION] * BATCH)
-    net.train()
-
-    def step():
-        loss = loss_fn(*net(wave, tokens))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    step()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    seconds_per_step = (time.perf_counter() - start) / repeats
+    """One fp32 training step of model=muscall at batch 16 as this project takes it (bench/run.py's
+    `Ours`: its optimizer config and parameter groups), timed `repeats` times after a warm-up."""
+    ours = Ours("muscall", torch.device("cpu"), amp=False)
+    wave = torch.randn(BATCH, int(seconds * ours.sample_rate)) * 0.1
+    tokens = ours.tokens([CAPTION] * BATCH, wave.device)
+    ours.step(wave, tokens)
+    seconds_per_step = step_seconds(lambda: ours.step(wave, tokens), wave.device, repeats)
     return {"step_seconds": seconds_per_step, "pairs_per_second": BATCH / seconds_per_step}
 
 
