@@ -1,25 +1,38 @@
 # Every target installs what it needs first, so each works alone on a fresh machine.
+# What `make install` installs is exactly uv.lock (every package, version and hash); only
+# `make lock` resolves. uv itself comes hash-pinned from .ci/uv-requirements.txt.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+UV_DIR := .tools/uv
+UV := $(UV_DIR)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 # A shell-level guard for every command below; the Python side is muscall.config.go_offline,
 # which src/run.py, the tests and the benchmark call.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export WANDB_MODE ?= offline
 
-.PHONY: install main data test test-slow test-all test-browser lint format bench clean clean-runs
+.PHONY: install lock main data test test-slow test-all test-browser lint format bench clean clean-runs
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[dev]"
-	# tinysoundfont renders the built-in dataset; --no-deps skips its playback-only pyaudio.
-	$(PY) -m pip install --no-deps "tinysoundfont==0.3.7"
+$(UV): .ci/uv-requirements.txt
+	$(PYTHON) -m pip install --quiet --require-hashes --no-deps --upgrade --target $(UV_DIR) \
+		-r .ci/uv-requirements.txt
+	touch $(UV)
+
+# --locked: a lock that no longer matches pyproject.toml stops here, naming `make lock`.
+$(STAMP): pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --all-extras --python $(PYTHON) \
+		|| { echo "make install: uv.lock does not match pyproject.toml (or the install failed): run 'make lock', then commit uv.lock" >&2; exit 1; }
+	$(PY) -m muscall.install_check
 	touch $(STAMP)
+
+## The one step that resolves: rewrite uv.lock from pyproject.toml (then commit it).
+lock: $(UV)
+	$(UV) lock
 
 ## The main job: build the built-in dataset if missing, train, evaluate retrieval + zero-shot.
 main: install
@@ -40,7 +53,7 @@ test-slow: install
 test-browser: install
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		|| (apt-get update && apt-get install -y chromium chromium-driver)
-	$(PY) -c "import selenium" 2>/dev/null || $(PY) -m pip install -e ".[browser]"
+	$(PY) -c "import selenium" 2>/dev/null || $(UV) sync --locked --all-extras --group browser
 	$(PY) -m pytest -m browser tests/browser -q
 
 test-all: install
@@ -68,7 +81,7 @@ bench: install
 
 ## Caches only: runs and checkpoints stay.
 clean:
-	rm -rf .pytest_cache .ruff_cache
+	rm -rf .pytest_cache .ruff_cache .tools
 	find src tests bench -name __pycache__ -type d -prune -exec rm -rf {} +
 
 ## Deletes every run under outputs/ (and multirun/), checkpoints included: there is no undo.

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
+try:  # a broken environment is one line, not a linker error from inside torchaudio
+    import muscall  # noqa: F401
+except ImportError as error:
+    if error.name != "muscall":
+        raise
+    sys.exit(f"error: {error}")
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.utils import get_method
 from omegaconf import DictConfig
 
 from muscall.config import CONFIG_DIR, go_offline, register_resolvers
 from muscall.config_checks import check_config
 from muscall.errors import MuscallError
+from muscall.extras import check_overrides
 from muscall.sweep import SWEEP, in_sweep
 
 log = logging.getLogger("muscall")
@@ -22,7 +30,10 @@ register_resolvers()
 
 def run_task(cfg: DictConfig) -> dict[str, float]:
     """Run the task named by `cfg.task` and return its metrics."""
-    return get_method(cfg.task.run)(cfg)
+    # Imported here rather than by Hydra's get_method, which would wrap a MuscallError raised
+    # at import (a missing extra) in a traceback.
+    module, _, name = cfg.task.run.rpartition(".")
+    return getattr(importlib.import_module(module), name)(cfg)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
@@ -43,5 +54,9 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    try:  # Hydra resolves its plugins before main() runs
+        check_overrides(sys.argv[1:])
+    except MuscallError as error:
+        sys.exit(f"error: {error}")
     main()
     sys.exit(SWEEP.exit_status())

@@ -4,6 +4,11 @@
 `muscall.api`.
 """
 
+from muscall.environment import check_torch_pair
+
+# Before anything imports torchaudio, whose library fails to link beside another torch release.
+check_torch_pair()
+
 __version__ = "0.1.0"
 __all__ = ["load", "MusCALLModel"]
 

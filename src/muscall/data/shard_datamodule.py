@@ -13,7 +13,6 @@ from pathlib import Path
 
 from omegaconf import ListConfig
 from torch.utils.data import DataLoader
-from webdataset.shardlists import expand_urls
 
 from muscall.data.captions import CaptionedAudio
 from muscall.data.containment import OutsideFolder, resolve_inside
@@ -22,6 +21,9 @@ from muscall.data.datasets import collate_pairs
 from muscall.data.shard_format import MANIFEST, read_manifest
 from muscall.data.streaming import EpochLoader, EvalStream, SampleDecoder, TrainStream
 from muscall.errors import DatasetError
+from muscall.extras import SHARDS_FEATURE, load
+
+expand_urls = load("webdataset.shardlists", "shards", SHARDS_FEATURE).expand_urls
 
 log = logging.getLogger(__name__)
 

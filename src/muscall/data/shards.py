@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-import webdataset as wds
 
 from muscall.atomic import PARTIAL_PREFIX
 from muscall.data.audio_io import check_audible, read_clip
@@ -31,6 +30,9 @@ from muscall.data.shard_format import (
     shard_name,
 )
 from muscall.errors import AudioError, MuscallError
+from muscall.extras import SHARDS_FEATURE, load
+
+wds = load("webdataset", "shards", SHARDS_FEATURE)
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from muscall.data.bad_items import AudioProblem, BadItemLog
 from muscall.data.shard_format import ShardAudio, ShardItem, parse_sample
 from muscall.errors import DatasetError
+from muscall.extras import SHARDS_FEATURE, load
+
+wds = load("webdataset", "shards", SHARDS_FEATURE)
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from muscall.checkpoint import project_version
 from muscall.errors import MuscallError
+from muscall.extras import load
 
 if TYPE_CHECKING:
     from muscall.models import DualEncoder
@@ -165,8 +166,7 @@ def _check_graph(data: bytes, inputs: dict[str, torch.Tensor], expected: torch.T
     The tracer keeps only the branches the example took and folds what it cannot follow into
     constants; this catches a graph that silently works at the traced shape alone.
     """
-    import onnxruntime
-
+    onnxruntime = load("onnxruntime", "onnx", "ONNX export (format=onnx)")
     session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {name: t.cpu().numpy() for name, t in inputs.items()})
     error = float((torch.from_numpy(got) - expected.float().cpu()).abs().max())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from muscall.extras import load
 from muscall.library import store
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,12 @@ def faiss_top_k(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndar
     return scores, positions
 
 
-def build_hnsw(embeddings: np.ndarray):
-    import faiss
+def _faiss():
+    return load("faiss", "search", "FAISS search (library.backend=faiss)")
 
+
+def build_hnsw(embeddings: np.ndarray):
+    faiss = _faiss()
     graph = faiss.IndexHNSWFlat(embeddings.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = EF_CONSTRUCTION
     graph.add(np.ascontiguousarray(embeddings, dtype=np.float32))
@@ -46,8 +50,7 @@ def build_hnsw(embeddings: np.ndarray):
 
 def load_or_build(embeddings: np.ndarray, cache: Path | None):
     """The cached graph if it matches the embeddings' shape, else a new one (then cached)."""
-    import faiss
-
+    faiss = _faiss()
     if cache is not None and cache.is_file():
         try:
             graph = faiss.read_index(str(cache))

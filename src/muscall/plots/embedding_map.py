@@ -13,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from muscall.extras import load
 from muscall.plots.figures import new_figure, save
+
+MAP_FEATURE = "Embedding maps"
 
 # At most this many points in one map: UMAP's time, and a picture one can still read.
 MAP_POINTS = 2000
@@ -76,11 +79,9 @@ def project_2d(embeddings: np.ndarray, seed: int = 0) -> np.ndarray:
     if count < 2:
         return np.zeros((count, 2), dtype=np.float32)
     if count < UMAP_MIN_POINTS:
-        from sklearn.manifold import TSNE
-
+        TSNE = load("sklearn.manifold", "maps", MAP_FEATURE).TSNE
         return TSNE(perplexity=count - 1, init="pca", random_state=seed).fit_transform(embeddings)
-    import umap
-
+    umap = load("umap", "maps", MAP_FEATURE)
     reducer = umap.UMAP(
         n_neighbors=min(UMAP_NEIGHBOURS, count - 1), metric="cosine", random_state=seed
     )

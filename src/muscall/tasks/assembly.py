@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -54,6 +55,9 @@ def build_datamodule(
 
     `seed` (the run's) fixes the training order and crops; None draws one.
     """
+    # Imported first so that a MuscallError raised at import (a missing extra) reaches the user
+    # as itself; Hydra's instantiate would wrap it in a traceback.
+    importlib.import_module(data._target_.rpartition(".")[0])
     return instantiate(
         data, tokenizer=tokenizer, bad_items_path=run_dir / "bad_items.jsonl", seed=seed
     )

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from muscall.api import MusCALLModel, load
 from muscall.errors import MuscallError
 from muscall.export.folder import save_model_folder
+from muscall.extras import require
 from muscall.report import format_table, write_metrics
 from muscall.tasks import evaluation
 from muscall.tasks.assembly import start_run
@@ -33,6 +34,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     out = Path(cfg.out).expanduser() if cfg.out else out_run / "model"
     extra = None
     if cfg.format == "onnx":
+        require("onnx", "ONNX export (format=onnx)")
         from muscall.export.onnx import export_onnx  # checks ONNX Runtime against PyTorch
 
         def extra(folder: Path) -> None:
