@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from muscall.metrics.retrieval import RetrievalRanks, retrieval_metrics, summarise_ranks  # noqa: E402
+from muscall.evaluate.ranking import RetrievalRanks, retrieval_metrics, summarise_ranks  # noqa: E402
 
 
 def baseline_metrics(audio_emb, text_emb, owner, chunk_size=1024):

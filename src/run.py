@@ -21,11 +21,13 @@ from muscall.config import CONFIG_DIR, go_offline, register_resolvers
 from muscall.config_checks import check_config
 from muscall.errors import MuscallError
 from muscall.extras import check_overrides
-from muscall.sweep import SWEEP, in_sweep
+from muscall.runs.sweep import SweepRecord, in_sweep
 
 log = logging.getLogger("muscall")
 go_offline()  # before a task imports transformers, which reads the variables once
 register_resolvers()
+# What this process's jobs came to: the basic launcher runs a sweep's jobs one after another.
+SWEEP = SweepRecord()
 
 
 def run_task(cfg: DictConfig) -> dict[str, float]:

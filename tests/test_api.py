@@ -11,9 +11,9 @@ import soundfile as sf
 import torch
 
 import muscall
-from muscall.data import audio_io
+from muscall.audio import reading as audio_io
 from muscall.errors import AudioError, MuscallError
-from muscall.metrics import retrieval_metrics
+from muscall.evaluate.ranking import retrieval_metrics
 
 from .conftest import SMALL_RUN_TEMPLATES
 

@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 from pytorch_lightning.strategies import DDPStrategy
 
 from muscall.config import compose_config
-from muscall.tasks import assembly
+from muscall.runs import assembly
 
 
 def test_trainer_ddp_builds_a_two_process_trainer_that_keeps_our_samplers(tmp_path):

@@ -8,10 +8,10 @@ import re
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from muscall.environment import TorchPairError, check_torch_pair
 from muscall.extras import EXTRAS
@@ -92,7 +92,7 @@ from muscall.library.faiss_search import build_hnsw
 from muscall.plots.embedding_map import project_2d
 named = {
     "serve": extra_named(lambda: importlib.import_module("muscall.serve.app")),
-    "shards": extra_named(lambda: importlib.import_module("muscall.data.shard_datamodule")),
+    "shards": extra_named(lambda: importlib.import_module("muscall.data.shards.datamodule")),
     "search": extra_named(lambda: build_hnsw(np.zeros((4, 8), np.float32))),
     "maps": extra_named(lambda: project_2d(np.random.rand(500, 8))),
     "sweep": extra_named(lambda: check_overrides(["hparams_search=muscall_optuna"])),

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from muscall.audio.reading import downmix, fit_length, iter_windows, probe, window_starts
 from muscall.checkpoint import Checkpoint, load_checkpoint
-from muscall.data.audio_io import downmix, fit_length, iter_windows, probe, window_starts
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.embed import embed_audio_batch, evaluating, pool_windows
 from muscall.evaluate.zeroshot import class_embeddings

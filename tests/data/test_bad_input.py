@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from muscall.data import audio_io
-from muscall.data.audio_io import _Decoder, check_whole_file, probe, read_clip
+from muscall.audio import reading as audio_io
+from muscall.audio.reading import _Decoder, check_whole_file, probe, read_clip
 from muscall.data.bad_items import BadItemError, BadItemLog
 from muscall.errors import AudioError, DatasetError
 

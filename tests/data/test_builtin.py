@@ -3,8 +3,8 @@
 import multiprocessing
 import time
 
-from muscall.data.builtin import ensure_builtin_dataset, exclusive, lock_path
 from muscall.synth import dataset_matches
+from muscall.synth.builtin import ensure_builtin_dataset, exclusive, lock_path
 from muscall.synth.manifest import MARKER
 
 RECIPE = {"num_clips": 4, "clip_seconds": 1.0, "seed": 5, "workers": 1}

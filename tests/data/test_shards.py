@@ -12,7 +12,7 @@ import webdataset as wds
 
 from muscall.atomic import PARTIAL_PREFIX
 from muscall.config import compose_config
-from muscall.data.shard_format import MANIFEST
+from muscall.data.shards.format import MANIFEST
 from muscall.errors import MuscallError
 
 from ..conftest import write_tiny_dataset
@@ -90,7 +90,7 @@ def test_bad_audio_is_reported_and_skipped(tmp_path):
 
 
 def test_a_killed_run_leaves_only_whole_shards_and_no_manifest(tmp_path, monkeypatch):
-    from muscall.data import shards as writer
+    from muscall.data.shards import writing as writer
 
     real = writer._encode_track
     calls = []

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from muscall.lightning.callbacks import RNGStateCallback
+from muscall.lightning.callbacks.rng_state import RNGStateCallback
 
 
 def test_rng_state_round_trip_replays_the_same_draws():

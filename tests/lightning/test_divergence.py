@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from muscall.errors import MuscallError
-from muscall.lightning.divergence import DivergenceError, StopOnDivergence
+from muscall.lightning.callbacks.divergence import DivergenceError, StopOnDivergence
 
 TRAINER = SimpleNamespace(current_epoch=2, global_step=17)
 

@@ -54,7 +54,7 @@ class _Trainer:
 
 
 def test_a_resumed_history_goes_on_with_the_rows_and_loss_of_its_checkpoint(tmp_path):
-    from muscall.lightning.history import MetricsHistory
+    from muscall.lightning.callbacks.history import MetricsHistory
 
     first = MetricsHistory(tmp_path, plot=False)
     first.on_train_batch_end(None, None, {"loss": torch.tensor(2.0)}, None, 0)

@@ -11,7 +11,8 @@ import torch
 
 from muscall.config import compose_config
 from muscall.lightning import MusCALLModule
-from muscall.tasks import assembly, train
+from muscall.runs import assembly
+from muscall.tasks import train
 
 from ..conftest import tiny_run, write_tiny_dataset
 

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 import wandb
 
+from muscall.evaluate.ranking import retrieval_ranks
 from muscall.evaluate.retrieval import RetrievalDetails
-from muscall.metrics.retrieval import retrieval_ranks
 from muscall.plots.examples import example_rows, log_retrieval_examples
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from muscall.evaluate.ranking import retrieval_ranks
 from muscall.evaluate.retrieval import RetrievalDetails
-from muscall.metrics.retrieval import retrieval_ranks
 from muscall.plots.retrieval import (
     draw_retrieval,
     first_captions,

@@ -2,8 +2,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from muscall.evaluate.classification import per_tag_auc
 from muscall.evaluate.zeroshot import ZeroShotDetails
-from muscall.metrics.classification import per_tag_auc
 from muscall.plots.zeroshot import confusion_matrix, draw_zeroshot, tag_auc_bars
 
 from .conftest import assert_picture

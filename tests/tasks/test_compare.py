@@ -8,7 +8,7 @@ import yaml
 
 from muscall.config import compose_config
 from muscall.errors import MuscallError
-from muscall.run_folders import RunFolder, flatten
+from muscall.runs.folders import RunFolder, flatten
 from muscall.tasks import compare
 
 METRIC = "val/text_to_audio_R@10"

@@ -14,7 +14,7 @@ import pytest
 from muscall.checkpoint import load_checkpoint
 from muscall.config import PROJECT_ROOT
 from muscall.data.bad_items import BadItemLog
-from muscall.tasks.assembly import RANK_VARIABLES, first_process
+from muscall.runs.assembly import RANK_VARIABLES, first_process
 
 from ..conftest import tiny_run, write_tiny_dataset
 

@@ -23,8 +23,9 @@ from omegaconf import OmegaConf
 from muscall.config import PROJECT_ROOT, compose_config
 from muscall.errors import MuscallError
 from muscall.lightning.checkpoint_io import AtomicCheckpointIO
-from muscall.tasks import assembly, train
-from muscall.tasks.resume import prepare_resume
+from muscall.runs import assembly
+from muscall.runs.resume import prepare_resume
+from muscall.tasks import train
 
 from ..conftest import tiny_run, write_tiny_dataset
 

@@ -11,7 +11,7 @@ import yaml
 
 from muscall.config import PROJECT_ROOT, compose_config
 from muscall.errors import DatasetError
-from muscall.sweep import FAILED_FILE, SweepRecord
+from muscall.runs.sweep import FAILED_FILE, SweepRecord
 from muscall.tasks import compare
 
 # One short epoch per job, nothing evaluated after it: a job takes a few seconds.

@@ -10,7 +10,8 @@ import torch
 from muscall.config import compose_config
 from muscall.errors import MuscallError
 from muscall.losses import ContentAwareWeighting
-from muscall.tasks import assembly, retrieval, train, zeroshot
+from muscall.runs import assembly
+from muscall.tasks import retrieval, train, zeroshot
 
 RETRIEVAL_KEYS = {
     f"{d}_{m}"

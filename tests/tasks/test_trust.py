@@ -10,7 +10,8 @@ import wandb
 from omegaconf import OmegaConf
 
 from muscall.config import compose_config
-from muscall.tasks import evaluation, loggers, retrieval, train, zeroshot
+from muscall.runs import evaluation, loggers
+from muscall.tasks import retrieval, train, zeroshot
 
 from ..conftest import SMALL_RUN_TEMPLATES, tiny_run
 

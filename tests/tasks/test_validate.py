@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
+from muscall.audio import reading as audio_io
 from muscall.config import compose_config
-from muscall.data import audio_io
 from muscall.errors import DatasetError
 from muscall.tasks import validate
 

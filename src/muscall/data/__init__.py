@@ -10,7 +10,7 @@ _HOMES = {
     "AudioCaptionDataModule": "muscall.data.datamodule",
     "CaptionedAudio": "muscall.data.captions",
     "LabelledSet": "muscall.data.labelled",
-    "read_clip": "muscall.data.audio_io",
+    "read_clip": "muscall.audio.reading",
     "read_labelled_set": "muscall.data.labelled",
     "read_split": "muscall.data.captions",
 }

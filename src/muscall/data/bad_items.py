@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from muscall.errors import AudioError, MuscallError
+from muscall.errors import MuscallError
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,6 @@ class BadItemError(MuscallError):
         if message.startswith("Caught ") and marker in message:
             message = message.rsplit(marker, 1)[1].strip()
         super().__init__(message)
-
-
-class AudioProblem(AudioError):
-    """An unusable audio file, with the kind of problem (a key of `KINDS`) for reports."""
-
-    def __init__(self, message: str, kind: str = "undecodable"):
-        super().__init__(message)
-        self.kind = kind
-
-    def __reduce__(self):
-        return type(self), (str(self), self.kind)
 
 
 def kind_of(error: BaseException) -> str:

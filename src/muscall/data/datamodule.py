@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +13,6 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from muscall.data.bad_items import ON_BAD_ITEM, BadItemLog
-from muscall.data.builtin import ensure_builtin_dataset
 from muscall.data.captions import SPLITS, CaptionedAudio, find_name, read_split, split_path
 from muscall.data.datasets import (
     AudioCaptionDataset,
@@ -27,10 +25,6 @@ from muscall.data.sampling import SeededOrder, Shard, next_batch
 from muscall.errors import DatasetError
 
 log = logging.getLogger(__name__)
-
-# The training loader resumes mid-epoch (through this DataModule's state, see state_dict),
-# though it has no state_dict of its own for Lightning to find.
-warnings.filterwarnings("ignore", message=".*your dataloader is not resumable")
 
 
 class AudioCaptionDataModule(pl.LightningDataModule):
@@ -62,8 +56,8 @@ class AudioCaptionDataModule(pl.LightningDataModule):
 
         `zeroshot_sets` are the labelled sets this dataset offers: accepted so the whole `data`
         config builds this object, but read from the config by `zeroshot=default` and served
-        by `ZeroShotSets`, not here. `generate` is the built-in dataset's recipe, rendered by
-        `prepare_data` when `root` is its home and it is missing. `on_bad_item`: "skip" reports
+        by `ZeroShotSets`, not here. `generate` is the built-in dataset's recipe, likewise
+        accepted here and rendered, when missing, by the run that builds this object. `on_bad_item`: "skip" reports
         a bad file or entry and goes on; "fail" raises BadItemError naming it. `seed` (the
         run's) decides the training order and crops; None draws one, kept in checkpoints.
         """
@@ -73,7 +67,6 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         if max_captions is not None and max_captions < 1:
             raise DatasetError(f"data.max_captions={max_captions}: keep at least one, or null")
         self.max_captions = max_captions
-        self.generate = generate
         self.root = Path(root).expanduser().resolve()
         self.name = name
         self.batch_size = batch_size
@@ -98,9 +91,6 @@ class AudioCaptionDataModule(pl.LightningDataModule):
         self.seed = seed if seed is not None else secrets.randbits(63)
         # (epoch, batch, world size) from a checkpoint
         self.resume_at: tuple[int, int, int] | None = None
-
-    def prepare_data(self) -> None:
-        ensure_builtin_dataset(self.root, self.generate)
 
     def setup(self, stage: str | None = None) -> None:
         wanted = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",)}

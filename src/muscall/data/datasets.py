@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from muscall.data.audio_io import CROP_MODES, check_whole_file, read_clip, read_windows
+from muscall.audio.reading import CROP_MODES, check_whole_file, read_clip, read_windows
 from muscall.data.bad_items import BadItemLog
 from muscall.data.captions import CaptionedAudio
 from muscall.data.sampling import Draw

@@ -17,7 +17,7 @@ from pathlib import Path
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from muscall.data.audio_io import check_whole_file
+from muscall.audio.reading import check_whole_file
 from muscall.data.bad_items import KINDS, BadItemLog, kind_of
 from muscall.data.captions import SPLITS, read_split, split_path
 from muscall.data.labelled import read_labelled_set

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from muscall.data.captions import CaptionedAudio
-from muscall.metrics.retrieval import RetrievalRanks, retrieval_ranks, summarise_ranks
+from muscall.evaluate.ranking import RetrievalRanks, retrieval_ranks, summarise_ranks
 
 
 @dataclass(frozen=True)

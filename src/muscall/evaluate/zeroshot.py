@@ -11,9 +11,8 @@ import torch.nn.functional as F
 from muscall.data.labelled import LabelledSet
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import DatasetError
+from muscall.evaluate.classification import classification_metrics, per_tag_auc, summarise_tags
 from muscall.evaluate.embed import embed_audio
-from muscall.metrics import classification_metrics
-from muscall.metrics.classification import per_tag_auc, summarise_tags
 
 
 @dataclass(frozen=True)

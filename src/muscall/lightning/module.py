@@ -15,10 +15,10 @@ from omegaconf import OmegaConf
 from pytorch_lightning.callbacks import Timer
 from torch import nn
 
+import muscall.lightning.distributed as distributed
 from muscall.augment import Augmentation
 from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
-from muscall.lightning import distributed
 from muscall.lightning.schedule import UNBOUNDED_STEPS, warmup_cosine, within_budget
 from muscall.losses import NTXent
 

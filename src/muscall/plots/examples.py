@@ -51,7 +51,7 @@ def example_rows(details: RetrievalDetails, k: int = TOP_K, queries: int = EXAMP
 
 
 def _log(wandb, run, details, audio_paths, split, sample_rate) -> None:
-    from muscall.data.audio_io import read_clip
+    from muscall.audio.reading import read_clip
 
     players = {}
 

@@ -18,7 +18,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from muscall.data.audio_io import read_clip
+from muscall.audio.reading import read_clip
 from muscall.errors import AudioError
 
 log = logging.getLogger(__name__)

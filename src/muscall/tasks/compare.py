@@ -13,8 +13,8 @@ from typing import Any
 from omegaconf import DictConfig
 
 from muscall.errors import MuscallError
-from muscall.run_folders import RunFolder, find_runs
-from muscall.tasks.assembly import start_run
+from muscall.runs.assembly import start_run
+from muscall.runs.folders import RunFolder, find_runs
 
 log = logging.getLogger(__name__)
 MISSING = object()  # a key one run's config does not have

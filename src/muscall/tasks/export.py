@@ -16,8 +16,8 @@ from muscall.errors import MuscallError
 from muscall.export.folder import save_model_folder
 from muscall.extras import require
 from muscall.report import format_table, write_metrics
-from muscall.tasks import evaluation
-from muscall.tasks.assembly import start_run
+from muscall.runs import evaluation
+from muscall.runs.assembly import start_run
 
 log = logging.getLogger(__name__)
 

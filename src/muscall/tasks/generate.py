@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from muscall.data.builtin import render_builtin
 from muscall.errors import MuscallError
+from muscall.synth.builtin import render_builtin
 
 
 def run(cfg: DictConfig) -> dict[str, float]:

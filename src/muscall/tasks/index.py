@@ -11,8 +11,8 @@ from muscall.errors import MuscallError
 from muscall.library.build import Update, update_index
 from muscall.library.index import LibraryIndex
 from muscall.library.store import generation_dir
-from muscall.tasks.assembly import start_run
-from muscall.tasks.evaluation import require_checkpoint
+from muscall.runs.assembly import start_run
+from muscall.runs.evaluation import require_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from muscall.config import CONFIG_DIR
 from muscall.errors import MuscallError
 from muscall.prepare.convert import Decoder
 from muscall.prepare.writers import write_report
-from muscall.tasks.assembly import start_run
+from muscall.runs.assembly import start_run
 
 log = logging.getLogger(__name__)
 

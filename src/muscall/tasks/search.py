@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 from muscall.errors import MuscallError
 from muscall.library.index import LibraryIndex
 from muscall.library.search import check_model, choose_backend, search_audio, search_text
-from muscall.tasks.assembly import start_run
+from muscall.runs.assembly import start_run
 from muscall.tasks.index import index_folder
 
 log = logging.getLogger(__name__)

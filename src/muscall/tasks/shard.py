@@ -10,11 +10,11 @@ from omegaconf import DictConfig
 
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.data.json_io import write_json
-from muscall.data.shard_format import MANIFEST, MANIFEST_FORMAT
-from muscall.data.shards import ShardSettings, prepare_folder, shuffled, write_split
+from muscall.data.shards.format import MANIFEST, MANIFEST_FORMAT
+from muscall.data.shards.writing import ShardSettings, prepare_folder, shuffled, write_split
 from muscall.errors import MuscallError
 from muscall.report import format_table
-from muscall.tasks.assembly import build_datamodule, start_run
+from muscall.runs.assembly import build_datamodule, start_run
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ def run(cfg: DictConfig) -> dict[str, float]:
             f"task=shard reads a dataset folder (data=folder, synthmusic, musiccaps, ...), "
             f"not data={cfg.data._target_.rsplit('.', 1)[-1]}"
         )
-    data.prepare_data()  # the built-in dataset, rendered if it is missing
     out = Path(task.out).expanduser().resolve()
     prepare_folder(out, task.overwrite)
     workers = task.workers or os.cpu_count() or 1

@@ -10,15 +10,15 @@ from omegaconf import DictConfig
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from muscall.checkpoint import checkpoint_metadata
-from muscall.data.builtin import ensure_builtin_dataset
 from muscall.data.leakage import warn_on_leakage
 from muscall.data.zeroshot_sets import ZeroShotSets
-from muscall.lightning.last_checkpoint import LastCheckpoint
+from muscall.lightning.callbacks.last_checkpoint import LastCheckpoint
 from muscall.report import format_table, write_metrics
-from muscall.tasks import assembly, evaluation
-from muscall.tasks.assembly import build_datamodule, start_run
-from muscall.tasks.loggers import build_loggers, finish_loggers
-from muscall.tasks.resume import prepare_resume, resume_command
+from muscall.runs import assembly, evaluation
+from muscall.runs.assembly import build_datamodule, start_run
+from muscall.runs.loggers import build_loggers, finish_loggers
+from muscall.runs.resume import prepare_resume, resume_command
+from muscall.synth.builtin import ensure_builtin_dataset
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     after fit, metrics.json and the printed table are the first rank's alone.
     """
     # Rendering first: whatever it draws must not shift the seeded run that follows. Ranks
-    # started together wait on the dataset's lock while one renders (muscall.data.builtin).
+    # started together wait on the dataset's lock while one renders (muscall.synth.builtin).
     ensure_builtin_dataset(cfg.data.root, cfg.data.get("generate"))
     prepare_resume(cfg)  # before the run folder is chosen: a resumed run writes into its own
     out = start_run(cfg)

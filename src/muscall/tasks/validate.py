@@ -11,7 +11,7 @@ from muscall.data.captions import find_name
 from muscall.data.json_io import write_json
 from muscall.data.validation import validate_dataset
 from muscall.errors import DatasetError
-from muscall.tasks.assembly import start_run
+from muscall.runs.assembly import start_run
 
 
 def run(cfg: DictConfig) -> dict[str, float]:

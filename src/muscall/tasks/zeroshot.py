@@ -7,8 +7,8 @@ from omegaconf import DictConfig
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import MuscallError
 from muscall.report import format_table, write_metrics
-from muscall.tasks import evaluation
-from muscall.tasks.assembly import start_run
+from muscall.runs import evaluation
+from muscall.runs.assembly import start_run
 
 
 def run(cfg: DictConfig) -> dict[str, float]:

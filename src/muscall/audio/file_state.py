@@ -7,10 +7,10 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
-from muscall.data.bad_items import AudioProblem
+from muscall.errors import AudioProblem
 
 if TYPE_CHECKING:
-    from muscall.data.audio_io import AudioSource
+    from muscall.audio.reading import AudioSource
 
 
 def stat_audio(path: Path) -> os.stat_result:

@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from muscall.metrics import retrieval, retrieval_metrics
+from muscall.evaluate import ranking as retrieval
+from muscall.evaluate.ranking import retrieval_metrics
 
 DIRECTIONS = ("text_to_audio", "audio_to_text")
 

@@ -21,7 +21,7 @@ from muscall.evaluate.retrieval import retrieval_from_audio_emb
 from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.plots.examples import log_retrieval_examples
-from muscall.tasks.assembly import build_datamodule, output_dir
+from muscall.runs.assembly import build_datamodule, output_dir
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib import format as npy_format
 
-from muscall.data.bad_items import AudioProblem
+from muscall.errors import AudioProblem
 
 # MusCALL's layout: mono (N,) or channels-first (C, N) with at most this many channels.
 MAX_CHANNELS = 8

@@ -7,7 +7,6 @@ split, read from `data.root` when one is given.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,17 +17,14 @@ from muscall.data.captions import CaptionedAudio
 from muscall.data.containment import OutsideFolder, resolve_inside
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.data.datasets import collate_pairs
-from muscall.data.shard_format import MANIFEST, read_manifest
-from muscall.data.streaming import EpochLoader, EvalStream, SampleDecoder, TrainStream
+from muscall.data.shards.format import MANIFEST, read_manifest
+from muscall.data.shards.streaming import EpochLoader, EvalStream, SampleDecoder, TrainStream
 from muscall.errors import DatasetError
 from muscall.extras import SHARDS_FEATURE, load
 
 expand_urls = load("webdataset.shardlists", "shards", SHARDS_FEATURE).expand_urls
 
 log = logging.getLogger(__name__)
-
-# TrainStream's length is exact: every worker yields the same whole number of batches.
-warnings.filterwarnings("ignore", message=".*Your `IterableDataset` has `__len__` defined")
 
 
 @dataclass(frozen=True)
@@ -128,10 +124,6 @@ class ShardDataModule(AudioCaptionDataModule):
         self._train: ShardSet | None = None
         self._val: ShardSet | None = None
         self._passes = 0  # passes begun, the epoch when no trainer counts them
-
-    def prepare_data(self) -> None:
-        if self.root is not None:
-            super().prepare_data()
 
     def setup(self, stage: str | None = None) -> None:
         if stage in ("fit", None):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -13,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from muscall.atomic import write_text
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.lightning.checkpoint_io import AtomicCheckpointIO
+from muscall.synth.builtin import ensure_builtin_dataset
 
 
 def output_dir(cfg: DictConfig) -> Path:
@@ -53,8 +55,10 @@ def build_datamodule(
 ) -> AudioCaptionDataModule:
     """The DataModule of a `data` config; bad audio is listed in the run folder.
 
-    `seed` (the run's) fixes the training order and crops; None draws one.
+    `seed` (the run's) fixes the training order and crops; None draws one. The built-in
+    dataset is rendered first if `data` is its recipe and it is missing.
     """
+    ensure_builtin_dataset(data.get("root"), data.get("generate"))
     # Imported first so that a MuscallError raised at import (a missing extra) reaches the user
     # as itself; Hydra's instantiate would wrap it in a traceback.
     importlib.import_module(data._target_.rpartition(".")[0])
@@ -63,8 +67,18 @@ def build_datamodule(
     )
 
 
+def hush_data_warnings() -> None:
+    """Lightning's advice that does not apply to this project's loaders."""
+    # The training loader resumes mid-epoch (through the DataModule's state, see state_dict),
+    # though it has no state_dict of its own for Lightning to find.
+    warnings.filterwarnings("ignore", message=".*your dataloader is not resumable")
+    # TrainStream's length is exact: every worker yields the same whole number of batches.
+    warnings.filterwarnings("ignore", message=".*Your `IterableDataset` has `__len__` defined")
+
+
 def build_trainer(cfg: DictConfig, loggers: list) -> pl.Trainer:
     """The trainer of `cfg.trainer`; every checkpoint it writes is written atomically."""
+    hush_data_warnings()
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     # Not a config choice: a plugins list given on the command line must not drop it.
     plugins = [AtomicCheckpointIO(), *instantiate(cfg.trainer.get("plugins") or [])]

@@ -2,7 +2,7 @@
 
 A run folder holds `.hydra/config.yaml` (as composed, interpolations kept) and/or
 `config.yaml` (resolved, written by the task), then `metrics.json` once it finished or
-`failed.json` when it failed inside a sweep (muscall.sweep).
+`failed.json` when it failed inside a sweep (muscall.runs.sweep).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from muscall.errors import MuscallError
-from muscall.sweep import FAILED_FILE
+from muscall.runs.sweep import FAILED_FILE
 
 # Never runs themselves, and large: not searched.
 SKIPPED_FOLDERS = {".hydra", "checkpoints", "plots", "wandb", "__pycache__"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from muscall.config import compose_config
-from muscall.tasks import loggers
+from muscall.runs import loggers
 
 
 class _Recorder:

@@ -19,10 +19,9 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from muscall.data.audio_io import downmix, fit_length, window_starts
-from muscall.data.bad_items import AudioProblem
+from muscall.audio.reading import downmix, fit_length, window_starts
 from muscall.data.json_io import read_json
-from muscall.errors import DatasetError
+from muscall.errors import AudioProblem, DatasetError
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -147,7 +146,7 @@ class ShardAudio:
 
     def crop(self, sample_rate: int, seconds: float, mode: str, rng=None) -> np.ndarray:
         """A clip of `seconds` at `sample_rate`: random (training) or centre; cut in the
-        stored rate, then resampled, as muscall.data.audio_io.read_clip does for files."""
+        stored rate, then resampled, as muscall.audio.reading.read_clip does for files."""
         length = math.ceil(seconds * self.sample_rate)
         start = 0
         if self.num_frames > length:

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from muscall.data.bad_items import AudioProblem, BadItemLog
-from muscall.data.shard_format import ShardAudio, ShardItem, parse_sample
-from muscall.errors import DatasetError
+from muscall.data.bad_items import BadItemLog
+from muscall.data.shards.format import ShardAudio, ShardItem, parse_sample
+from muscall.errors import AudioProblem, DatasetError
 from muscall.extras import SHARDS_FEATURE, load
 
 wds = load("webdataset", "shards", SHARDS_FEATURE)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from muscall.data.audio_io import check_audible, downmix, read_clip
+from muscall.audio.reading import check_audible, downmix, read_clip
 from muscall.errors import AudioError
 
 

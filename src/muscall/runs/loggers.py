@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.loggers import WandbLogger
 
 from muscall.atomic import write_text
-from muscall.tasks.assembly import first_process
+from muscall.runs.assembly import first_process
 
 WANDB_ID_FILE = "wandb_run_id"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from muscall.atomic import PARTIAL_PREFIX
-from muscall.data.audio_io import check_audible, read_clip
+from muscall.audio.reading import check_audible, read_clip
 from muscall.data.bad_items import BadItemLog
 from muscall.data.captions import CaptionedAudio
-from muscall.data.shard_format import (
+from muscall.data.shards.format import (
     AUDIO_FORMATS,
     MANIFEST,
     NPY_DTYPES,

@@ -17,9 +17,9 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
-from muscall.data.bad_items import AudioProblem
-from muscall.data.file_state import check_unchanged, os_problem, stat_audio
-from muscall.data.npy_io import NpyLayout, read_layout, read_span
+from muscall.audio.file_state import check_unchanged, os_problem, stat_audio
+from muscall.audio.npy_io import NpyLayout, read_layout, read_span
+from muscall.errors import AudioProblem
 
 CROP_MODES = ("random", "centre", "none")
 # Rates outside these bounds are a broken header, not audio (telephone speech is 8 kHz).

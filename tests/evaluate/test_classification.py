@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 
-from muscall.metrics import classification_metrics, tagging_metrics
+from muscall.evaluate.classification import classification_metrics, tagging_metrics
 
 
 @pytest.mark.parametrize("num_items,num_classes,seed", [(50, 10, 0), (200, 7, 1), (13, 20, 2)])

@@ -84,6 +84,3 @@ class SweepRecord:
             file=sys.stderr,
         )
         return 2 if len(self.failed) == self.jobs else 0
-
-
-SWEEP = SweepRecord()
