@@ -14,6 +14,7 @@ from muscall.config import CONFIG_DIR, go_offline, register_resolvers
 from muscall.config_checks import check_config
 from muscall.errors import MuscallError
 from muscall.sweep import SWEEP, in_sweep
+from muscall.task_arguments import upgrade_overrides
 
 log = logging.getLogger("muscall")
 go_offline()  # before a task imports transformers, which reads the variables once
@@ -43,5 +44,6 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = upgrade_overrides(sys.argv[1:])  # former `task.` spellings, with a notice
     main()
     sys.exit(SWEEP.exit_status())

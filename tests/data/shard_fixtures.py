@@ -30,7 +30,7 @@ def shard_folder(data: Path, audio_format: str = "flac", *extra: str) -> Path:
         f"data.root={data}",
         f"task.audio_format={audio_format}",
         f"task.max_items_per_shard={PER_SHARD}",
-        "task.workers=1",
+        "workers=1",
         *extra,
     ]
     shard.run(compose_config(overrides, data.parent / "shard_run"))

@@ -119,6 +119,6 @@ def test_a_killed_run_leaves_only_whole_shards_and_no_manifest(tmp_path, monkeyp
 def test_shard_refuses_a_streamed_dataset(tmp_path):
     from muscall.tasks import shard
 
-    cfg = compose_config(["task=shard", "data=webdataset", f"task.out={tmp_path}/x"], tmp_path)
+    cfg = compose_config(["task=shard", "data=webdataset", f"out={tmp_path}/x"], tmp_path)
     with pytest.raises(MuscallError, match="task=shard reads a dataset folder"):
         shard.run(cfg)

@@ -38,7 +38,7 @@ def run_prepare(
 ) -> dict:
     """task=prepare of `dataset` from `source` into `target`; returns the report written there."""
     overrides = ["task=prepare", f"dataset={dataset}", f"source={source}", f"target={target}"]
-    overrides += [f"task.workers={workers}", "task.progress=false", *extra]
+    overrides += [f"workers={workers}", "task.progress=false", *extra]
     prepare.run(compose_config(overrides, out))
     return json.loads((target / REPORT_FILE).read_text())
 

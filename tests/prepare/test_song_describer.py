@@ -147,7 +147,7 @@ def test_a_rerun_converts_only_what_is_gone(prepared, tmp_path):
 
 @pytest.mark.parametrize("split", ["test", "full"])
 def test_retrieval_on_both_splits(prepared, tiny_checkpoint, tmp_path, split):
-    overrides = ["task=retrieval", "data=song_describer", f"task.split={split}"]
+    overrides = ["task=retrieval", "data=song_describer", f"split={split}"]
     overrides += [f"paths.data_dir={prepared['data_dir']}", f"ckpt_path={tiny_checkpoint}"]
     metrics = retrieval.run(
         compose_config([*overrides, "trainer=cpu", "data.num_workers=0"], tmp_path)

@@ -61,7 +61,7 @@ def test_post_fit_metrics_are_the_eval_tasks_metrics_of_the_best_checkpoint(smal
 
 def test_validation_inside_fit_is_task_retrieval_on_the_val_split(small_run, tmp_path):
     fit = small_run["metrics"]
-    overrides = [*_eval_overrides(small_run, "retrieval"), "task.split=val"]
+    overrides = [*_eval_overrides(small_run, "retrieval"), "split=val"]
     got = retrieval.run(compose_config(overrides, tmp_path))
     # The selected epoch's row of the per-epoch history: the best R@10, then lowest mean rank.
     with (small_run["out"] / "metrics.csv").open() as handle:
