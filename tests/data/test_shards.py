@@ -14,9 +14,8 @@ from muscall.atomic import PARTIAL_PREFIX
 from muscall.config import compose_config
 from muscall.data.shard_format import MANIFEST
 from muscall.errors import MuscallError
-
-from ..conftest import write_tiny_dataset
-from .shard_fixtures import COUNTS, PER_SHARD, shard_folder, sharded
+from tests.helpers.datasets import write_tiny_dataset
+from tests.helpers.shards import COUNTS, PER_SHARD, shard_folder, sharded
 
 
 def _samples(folder, split):

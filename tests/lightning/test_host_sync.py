@@ -12,8 +12,7 @@ import torch
 from muscall.config import compose_config
 from muscall.lightning import MusCALLModule
 from muscall.tasks import assembly, train
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 STEPS = 12
 

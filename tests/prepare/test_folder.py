@@ -12,8 +12,9 @@ from muscall.prepare import folder
 from muscall.prepare.convert import Decoder
 from muscall.prepare.folder import hashed_split
 from muscall.tasks import prepare
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import run_prepare, write_corrupt, write_tone
+from .conftest import run_prepare
 
 # Rows are numbered as lines of the file: the header is row 1.
 CSV_ROWS = [

@@ -13,14 +13,9 @@ from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.prepare import song_describer
 from muscall.tasks import retrieval
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import (
-    check_nothing_written_outside_target,
-    prepare_download,
-    run_prepare,
-    write_corrupt,
-    write_tone,
-)
+from .conftest import check_nothing_written_outside_target, prepare_download, run_prepare
 
 HEADER = [
     "caption_id",

@@ -25,8 +25,7 @@ from muscall.errors import MuscallError
 from muscall.lightning.checkpoint_io import AtomicCheckpointIO
 from muscall.tasks import assembly, train
 from muscall.tasks.resume import prepare_resume
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 # 20 training tracks in batches of 4: 5 steps an epoch, 10 in all.
 EPOCHS, STEPS_PER_EPOCH = 2, 5

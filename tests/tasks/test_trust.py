@@ -11,8 +11,7 @@ from omegaconf import OmegaConf
 
 from muscall.config import compose_config
 from muscall.tasks import evaluation, loggers, retrieval, train, zeroshot
-
-from ..conftest import SMALL_RUN_TEMPLATES, tiny_run
+from tests.helpers.datasets import SMALL_RUN_TEMPLATES, tiny_run
 
 # What the checkpoint records of the small run's data config (conftest.small_run).
 SMALL_RUN_PREPROCESSING = {

@@ -9,9 +9,8 @@ from muscall.config import compose_config
 from muscall.data import audio_io
 from muscall.errors import DatasetError
 from muscall.tasks import validate
-
-from ..conftest import write_tiny_dataset, write_word_set
-from ..data.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.datasets import write_tiny_dataset, write_word_set
 
 # Problems of the sets and files added below, on top of the train split's (EXPECTED).
 EXTRA = {"bad file": 3, "missing": 1, "outside": 1}

@@ -7,8 +7,7 @@ from pathlib import Path
 import webdataset as wds
 
 from muscall.config import compose_config
-
-from ..conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 # 40 training items over 4 shards: two workers read two shards each, and a shuffle shows.
 COUNTS = (40, 8, 8)
