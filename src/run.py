@@ -1,4 +1,4 @@
-"""The one entrypoint: `python src/run.py task=<train|retrieval|zeroshot|generate> [overrides]`."""
+"""The one entrypoint: `python src/run.py task=<name> [arguments] [overrides]` (conf/task/)."""
 
 from __future__ import annotations
 
