@@ -1,4 +1,4 @@
-"""Every relative link and #anchor in the README and in docs/ leads somewhere."""
+"""Every relative link and #anchor in the README and in docs/ leads somewhere, and every\nrepository path they name exists."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ INLINE_CODE = re.compile(r"`[^`\n]*`")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)  # http:, https:, mailto:, ...
+# A file or folder of the repository named in the text (`conf/task/shard.yaml`, bench/run.py);
+# one with a placeholder (`speed-<cpu|gpu>.json`, `<name>.yaml`) is not a path.
+REPO_PATH = re.compile(r"(?<![\w/.<-])((?:src|conf|bench|tests|docs)/[\w./@-]*\w)(?![\w<{*|/-])")
 
 
 def github_slug(heading: str) -> str:
@@ -65,6 +68,18 @@ def broken_link(page: Path, target: str) -> str | None:
 def test_every_relative_link_and_anchor_resolves(page):
     problems = [f"{target}: {why}" for target in links(page) if (why := broken_link(page, target))]
     assert not problems, f"{page.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_repository_path_named_exists(page):
+    # Code and configs move; a page that names them must move with them.
+    named = REPO_PATH.findall(page.read_text(encoding="utf-8"))
+    assert not [path for path in named if not (PROJECT_ROOT / path).exists()]
+
+
+def test_a_missing_repository_path_is_found():
+    text = "see `conf/task/shard.yaml`, src/muscall/gone.py and `bench/results/speed-<cpu>.json`"
+    assert REPO_PATH.findall(text) == ["conf/task/shard.yaml", "src/muscall/gone.py"]
 
 
 def test_the_readme_leads_to_the_map_and_the_map_to_every_page():
