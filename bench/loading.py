@@ -76,7 +76,7 @@ def shard(folder: Path, fmt: str, run: Path) -> Path:
     from muscall.tasks import shard as shard_task
 
     out = folder.parent / f"shards-{fmt}"
-    overrides = ["task=shard", "data=folder", f"data.root={folder}", f"task.out={out}"]
+    overrides = ["task=shard", "data=folder", f"data.root={folder}", f"out={out}"]
     overrides += [f"task.audio_format={fmt}", "task.max_items_per_shard=8", "task.splits=[train]"]
     shard_task.run(compose_config(overrides, run))
     return out

@@ -1,4 +1,4 @@
-"""The one entrypoint: `python src/run.py task=<train|retrieval|zeroshot|generate> [overrides]`."""
+"""The one entrypoint: `python src/run.py task=<name> [arguments] [overrides]` (conf/task/)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from muscall.config_checks import check_config
 from muscall.errors import MuscallError
 from muscall.extras import check_overrides
 from muscall.runs.sweep import SweepRecord, in_sweep
+from muscall.task_arguments import upgrade_overrides
 
 log = logging.getLogger("muscall")
 go_offline()  # before a task imports transformers, which reads the variables once
@@ -56,6 +57,7 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = upgrade_overrides(sys.argv[1:])  # former `task.` spellings, with a notice
     try:  # Hydra resolves its plugins before main() runs
         check_overrides(sys.argv[1:])
     except MuscallError as error:

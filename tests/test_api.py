@@ -14,8 +14,7 @@ import muscall
 from muscall.audio import reading as audio_io
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.ranking import retrieval_metrics
-
-from .conftest import SMALL_RUN_TEMPLATES
+from tests.helpers.datasets import SMALL_RUN_TEMPLATES
 
 
 def _split(small_run, split="test") -> list[dict]:

@@ -12,8 +12,7 @@ from omegaconf import OmegaConf
 from muscall.checkpoint import FORMAT_VERSION, load_checkpoint, project_version
 from muscall.config import HUB_OFFLINE
 from muscall.errors import MuscallError
-
-from .conftest import SMALL_RUN_TEMPLATES
+from tests.helpers.datasets import SMALL_RUN_TEMPLATES
 
 # Run here and in a fresh interpreter: the embeddings of a fixed waveform and caption.
 PROBE = """

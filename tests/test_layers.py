@@ -14,6 +14,7 @@ LAYERS = (
     "environment",
     "extras",
     "install_check",
+    "task_arguments",
     "config",
     "config_checks",
     "checkpoint",

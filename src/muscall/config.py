@@ -9,6 +9,8 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from muscall.task_arguments import upgrade_overrides
+
 # src/muscall/config.py -> the repository that holds conf/
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / "conf"
@@ -63,7 +65,7 @@ def compose_config(
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose(
             config_name="config",
-            overrides=list(overrides),
+            overrides=upgrade_overrides(overrides),
             return_hydra_config=return_hydra_config,
         )
     if output_dir is not None:

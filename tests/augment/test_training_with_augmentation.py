@@ -7,7 +7,7 @@ import torch
 import muscall
 from muscall.config import compose_config
 from muscall.tasks import train
-from tests.conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 
 def test_two_steps_with_augmentation_and_ssl_log_the_ssl_loss_and_load(tmp_path):

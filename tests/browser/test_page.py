@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.serve.conftest import build_index, write_library
 
 from muscall.config import PROJECT_ROOT
+from tests.helpers.library import build_index, write_library
 
 pytestmark = pytest.mark.browser
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -e '.[browser]'")

@@ -11,9 +11,9 @@ from muscall.audio import reading as audio_io
 from muscall.audio.reading import _Decoder, check_whole_file, probe, read_clip
 from muscall.data.bad_items import BadItemError, BadItemLog
 from muscall.errors import AudioError, DatasetError
+from tests.helpers.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
-from ..conftest import write_tiny_dataset
-from .bad_entries import EXPECTED, assert_reported, write_bad_dataset
 from .test_datamodule import _datamodule
 
 

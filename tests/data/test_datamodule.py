@@ -7,8 +7,7 @@ import torch
 
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.errors import DatasetError
-
-from ..conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 
 def _datamodule(root, **overrides):

@@ -14,9 +14,8 @@ from muscall.atomic import PARTIAL_PREFIX
 from muscall.config import compose_config
 from muscall.data.shards.format import MANIFEST
 from muscall.errors import MuscallError
-
-from ..conftest import write_tiny_dataset
-from .shard_fixtures import COUNTS, PER_SHARD, shard_folder, sharded
+from tests.helpers.datasets import write_tiny_dataset
+from tests.helpers.shards import COUNTS, PER_SHARD, shard_folder, sharded
 
 
 def _samples(folder, split):
@@ -90,7 +89,7 @@ def test_bad_audio_is_reported_and_skipped(tmp_path):
 
 
 def test_a_killed_run_leaves_only_whole_shards_and_no_manifest(tmp_path, monkeypatch):
-    from muscall.data.shards import writing as writer
+    from muscall.data.shards.writing import writing as writer
 
     real = writer._encode_track
     calls = []
@@ -119,6 +118,6 @@ def test_a_killed_run_leaves_only_whole_shards_and_no_manifest(tmp_path, monkeyp
 def test_shard_refuses_a_streamed_dataset(tmp_path):
     from muscall.tasks import shard
 
-    cfg = compose_config(["task=shard", "data=webdataset", f"task.out={tmp_path}/x"], tmp_path)
+    cfg = compose_config(["task=shard", "data=webdataset", f"out={tmp_path}/x"], tmp_path)
     with pytest.raises(MuscallError, match="task=shard reads a dataset folder"):
         shard.run(cfg)

@@ -11,8 +11,7 @@ from hydra.utils import instantiate
 from muscall.config import compose_config
 from muscall.data.bad_items import BadItemLog
 from muscall.errors import DatasetError
-
-from .shard_fixtures import COUNTS, rewrite_member, sharded
+from tests.helpers.shards import COUNTS, rewrite_member, sharded
 
 TRAIN, VAL, _ = COUNTS
 

@@ -10,20 +10,17 @@ from pathlib import Path
 import pytest
 
 from muscall.library.build import update_index
-
-from ..prepare.conftest import write_corrupt, write_tone
+from tests.helpers.audio import write_corrupt, write_tone
+from tests.helpers.library import write_library
 
 SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
-def write_library(root: Path, count: int = 20) -> list[str]:
-    """`count` tones in nested folders and four formats; returns their relative paths."""
-    paths = []
-    for i in range(count):
-        relative = f"artist{i % 3}/album{i % 2}/track{i:02d}{SUFFIXES[i % 4]}"
-        freq = 110.0 * 2 ** (i * 5 / 12)  # a fourth apart: every track sounds different
-        write_tone(root / relative, seconds=1.0 + 0.05 * i, freq=freq, sample_rate=16000)
-        paths.append(relative)
+def write_nested_library(root: Path, count: int = 20) -> list[str]:
+    """`count` tones in nested folders and four formats, beside a corrupt file, a symlink out,
+    a hidden folder and a text file; returns the tones' relative paths."""
+    paths = [f"artist{i % 3}/album{i % 2}/track{i:02d}{SUFFIXES[i % 4]}" for i in range(count)]
+    write_library(root, paths, seconds=1.0, sample_rate=16000, longer_by=0.05)
     write_corrupt(root / "artist0" / "broken.wav")
     outside = write_tone(root.parent / f"{root.name}-outside" / "elsewhere.wav", freq=300.0)
     (root / "artist1" / "linked_out.wav").symlink_to(outside)
@@ -64,7 +61,7 @@ def indexed_library(tmp_path_factory, tiny_model):
     """A library and its index, built once per module: read only (copy it to change it)."""
     base = tmp_path_factory.mktemp("library")
     root = base / "music"
-    paths = write_library(root)
+    paths = write_nested_library(root)
     index, update = update_index(tiny_model, root, base / "index", workers=0, progress=False)
     return {"root": root, "index_dir": base / "index", "paths": paths, "index": index,
             "update": update}  # fmt: skip

@@ -9,8 +9,8 @@ import pytest
 from muscall.errors import MuscallError
 from muscall.library.build import update_index
 from muscall.library.index import LibraryIndex
+from tests.helpers.audio import write_tone
 
-from ..prepare.conftest import write_tone
 from .conftest import Watched, copy_library
 
 

@@ -44,7 +44,7 @@ def test_save_load_round_trip_and_search(tmp_path):
     hits = loaded.search(index.embeddings[5], k=4)[0]
     assert hits[0].path == index.entries[5].path and hits[0].score == pytest.approx(1.0)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    with pytest.raises(MuscallError, match="task.k=0"):
+    with pytest.raises(MuscallError, match="k=0"):
         loaded.search(index.embeddings[5], k=0)
     with pytest.raises(MuscallError, match="16-d"):
         loaded.search(np.zeros(8, np.float32))

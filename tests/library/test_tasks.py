@@ -19,7 +19,7 @@ def indexed_by_task(indexed_library, tmp_path_factory, tiny_checkpoint):
     base = tmp_path_factory.mktemp("task")
     root, index_dir = copy_library(indexed_library, base)
     overrides = ["task=index", f"ckpt_path={tiny_checkpoint}", f"source={root}",
-                 f"index={index_dir}", "task.workers=0", "task.progress=false"]  # fmt: skip
+                 f"index={index_dir}", "workers=0", "task.progress=false"]  # fmt: skip
     metrics = index_task.run(compose_config(overrides, base / "run"))
     return {"root": root, "index_dir": index_dir, "metrics": metrics, "overrides": overrides}
 
@@ -32,7 +32,7 @@ def test_task_index_reports_what_it_did(indexed_by_task, tmp_path):
 
 
 def test_task_search_by_text_and_by_audio(indexed_by_task, tmp_path, capsys):
-    base = ["task=search", f"index={indexed_by_task['index_dir']}", "task.k=4"]
+    base = ["task=search", f"index={indexed_by_task['index_dir']}", "k=4"]
     metrics = search_task.run(compose_config([*base, "query=warm jazz piano trio"], tmp_path))
     lines = capsys.readouterr().out.strip().splitlines()
     assert metrics["num_results"] == 4.0 and len(lines) == 4
@@ -53,7 +53,7 @@ def test_task_search_by_text_and_by_audio(indexed_by_task, tmp_path, capsys):
     [
         (["query=a", "query_audio=b.wav"], "not both"),
         ([], "give one"),
-        (["query=a", "task.k=0"], "task.k=0"),
+        (["query=a", "k=0"], "k=0"),
         (["query_audio=/no/such.wav"], "not found"),
     ],
 )
@@ -79,7 +79,7 @@ def test_task_index_refuses_a_missing_folder_and_defaults_outside_it(tmp_path, t
 
 def test_search_from_the_command_line(indexed_by_task, tmp_path):
     command = [sys.executable, "src/run.py", "task=search", f"index={indexed_by_task['index_dir']}",
-               "query=warm jazz piano trio", "task.k=3", f"hydra.run.dir={tmp_path}"]  # fmt: skip
+               "query=warm jazz piano trio", "k=3", f"hydra.run.dir={tmp_path}"]  # fmt: skip
     done = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()

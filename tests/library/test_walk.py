@@ -1,8 +1,7 @@
 import os
 
 from muscall.library.walk import walk_library
-
-from ..prepare.conftest import write_corrupt, write_tone
+from tests.helpers.audio import write_corrupt, write_tone
 
 
 def test_walk_finds_nested_audio_sorted_and_lists_symlinks_out(tmp_path):

@@ -8,8 +8,7 @@ import pytest
 from muscall.config import compose_config
 from muscall.data.bad_items import BadItemError
 from muscall.tasks import train
-
-from ..data.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.bad_entries import EXPECTED, assert_reported, write_bad_dataset
 
 
 def _overrides(dataset, *extra):

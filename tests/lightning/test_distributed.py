@@ -24,8 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from muscall.lightning import MusCALLModule
 from muscall.lightning.distributed import spans_devices
 from muscall.losses import ContentAwareWeighting, InfoNCE, content_weights
-
-from ..losses.test_weighting import fixed_embedder
+from tests.helpers.embedders import fixed_embedder
 
 WORLD = 2
 PAIRS = 3  # per device

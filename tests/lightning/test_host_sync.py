@@ -13,8 +13,7 @@ from muscall.config import compose_config
 from muscall.lightning import MusCALLModule
 from muscall.runs import assembly
 from muscall.tasks import train
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 STEPS = 12
 

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from muscall.losses import ContentAwareWeighting, content_weights
+from tests.helpers.embedders import fixed_embedder
 
 
 def _captions_emb(size: int, seed: int, shared: float = 1.0) -> torch.Tensor:
@@ -90,15 +91,6 @@ def test_rejects_bad_inputs():
         content_weights(torch.ones(2, 2), temperature=0.0)
     with pytest.raises(ValueError, match=r"\(B, E\)"):
         content_weights(torch.ones(3))
-
-
-def fixed_embedder(captions):
-    """Stand-in sentence encoder: a fixed unit vector per caption."""
-    rows = []
-    for caption in captions:
-        gen = torch.Generator().manual_seed(len(caption))
-        rows.append(F.normalize(torch.randn(8, generator=gen) + 2.0, dim=0))
-    return torch.stack(rows)
 
 
 def test_weighting_uses_the_injected_embedder_and_device():

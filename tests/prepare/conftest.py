@@ -1,4 +1,4 @@
-"""Shared pieces of the dataset-preparation tests: tiny audio files in real formats."""
+"""Shared pieces of the dataset-preparation tests: task=prepare on a download, and what it wrote."""
 
 from __future__ import annotations
 
@@ -7,30 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import soundfile as sf
-
 from muscall.config import compose_config
 from muscall.prepare.writers import REPORT_FILE
 from muscall.tasks import prepare
-
-
-def write_tone(
-    path: Path,
-    seconds: float = 1.0,
-    sample_rate: int = 22050,
-    freq: float = 440.0,
-    channels: int = 1,
-    subtype: str | None = None,
-) -> Path:
-    """A sine tone in the format of `path`'s suffix (.wav, .flac, .ogg, .mp3)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    t = np.arange(int(seconds * sample_rate)) / sample_rate
-    wave = 0.3 * np.sin(2 * np.pi * freq * t)
-    data = np.stack([wave] * channels, axis=1) if channels > 1 else wave
-    fmt = {".mp3": "MP3", ".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}[path.suffix.lower()]
-    sf.write(path, data.astype(np.float32), sample_rate, format=fmt, subtype=subtype)
-    return path
 
 
 def run_prepare(
@@ -38,7 +17,7 @@ def run_prepare(
 ) -> dict:
     """task=prepare of `dataset` from `source` into `target`; returns the report written there."""
     overrides = ["task=prepare", f"dataset={dataset}", f"source={source}", f"target={target}"]
-    overrides += [f"task.workers={workers}", "task.progress=false", *extra]
+    overrides += [f"workers={workers}", "task.progress=false", *extra]
     prepare.run(compose_config(overrides, out))
     return json.loads((target / REPORT_FILE).read_text())
 
@@ -70,10 +49,3 @@ def check_nothing_written_outside_target(prepared: dict) -> None:
 
 def _file_times(root: Path) -> dict[str, float]:
     return {str(p): p.stat().st_mtime for p in root.rglob("*") if p.is_file()}
-
-
-def write_corrupt(path: Path) -> Path:
-    """A file with an audio name and garbage inside, like a truncated download."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF\x00\x00\x00\x00not really audio" * 4)
-    return path

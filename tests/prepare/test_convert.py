@@ -6,8 +6,7 @@ import soundfile as sf
 from muscall.errors import DatasetError
 from muscall.prepare.convert import AudioJob, convert_all
 from muscall.prepare.paths import inside
-
-from .conftest import write_corrupt, write_tone
+from tests.helpers.audio import write_corrupt, write_tone
 
 
 def _jobs(source):

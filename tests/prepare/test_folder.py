@@ -12,8 +12,9 @@ from muscall.prepare import folder
 from muscall.prepare.convert import Decoder
 from muscall.prepare.folder import hashed_split
 from muscall.tasks import prepare
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import run_prepare, write_corrupt, write_tone
+from .conftest import run_prepare
 
 # Rows are numbered as lines of the file: the header is row 1.
 CSV_ROWS = [
@@ -153,7 +154,7 @@ def test_jsonl_without_split_hashes_paths_into_splits(tmp_path):
     _write_jsonl(source, rows)
     options = ["dataset.val_fraction=0.3", "dataset.test_fraction=0.3"]
     options += [f"paths.data_dir={tmp_path / 'data'}"]
-    overrides = [*QUIET, "task.workers=2", f"source={source}", *options]
+    overrides = [*QUIET, "workers=2", f"source={source}", *options]
     prepare.run(compose_config(overrides, tmp_path / "run"))
     # No target given: ${paths.data_dir}/<dataset.name>, where data=folder finds it.
     target = tmp_path / "data" / "folder"
@@ -242,7 +243,7 @@ def test_retrieval_reads_the_prepared_split(prepared, tiny_checkpoint, tmp_path)
         f"data.root={target}",
         "data.name=mine",
         f"ckpt_path={tiny_checkpoint}",
-        "task.split=test",
+        "split=test",
         "trainer=cpu",
         "data.num_workers=0",
         "data.clip_seconds=1.0",

@@ -13,8 +13,9 @@ from muscall.errors import MuscallError
 from muscall.prepare import gtzan
 from muscall.prepare.convert import Decoder
 from muscall.prepare.gtzan import GENRES, LABELS, TEMPLATES
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import run_prepare, write_corrupt, write_tone
+from .conftest import run_prepare
 
 PER_GENRE = {"train": 3, "val": 2, "test": 4}
 LISTS = {

@@ -17,8 +17,9 @@ from muscall.data.labelled import read_labelled_set
 from muscall.errors import MuscallError
 from muscall.prepare.mtt import TEMPLATES
 from muscall.tasks import zeroshot
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import run_prepare, write_corrupt, write_tone
+from .conftest import run_prepare
 
 # The real top 50, most frequent first.
 TOP50 = (

@@ -16,14 +16,9 @@ from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.prepare import musiccaps
 from muscall.tasks import retrieval, train
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import (
-    check_nothing_written_outside_target,
-    prepare_download,
-    run_prepare,
-    write_corrupt,
-    write_tone,
-)
+from .conftest import check_nothing_written_outside_target, prepare_download, run_prepare
 
 HEADER = (
     "ytid,start_s,end_s,audioset_positive_labels,aspect_list,caption,author_id,"

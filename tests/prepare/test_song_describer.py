@@ -13,14 +13,9 @@ from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.prepare import song_describer
 from muscall.tasks import retrieval
+from tests.helpers.audio import write_corrupt, write_tone
 
-from .conftest import (
-    check_nothing_written_outside_target,
-    prepare_download,
-    run_prepare,
-    write_corrupt,
-    write_tone,
-)
+from .conftest import check_nothing_written_outside_target, prepare_download, run_prepare
 
 HEADER = [
     "caption_id",
@@ -147,7 +142,7 @@ def test_a_rerun_converts_only_what_is_gone(prepared, tmp_path):
 
 @pytest.mark.parametrize("split", ["test", "full"])
 def test_retrieval_on_both_splits(prepared, tiny_checkpoint, tmp_path, split):
-    overrides = ["task=retrieval", "data=song_describer", f"task.split={split}"]
+    overrides = ["task=retrieval", "data=song_describer", f"split={split}"]
     overrides += [f"paths.data_dir={prepared['data_dir']}", f"ckpt_path={tiny_checkpoint}"]
     metrics = retrieval.run(
         compose_config([*overrides, "trainer=cpu", "data.num_workers=0"], tmp_path)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
-from tests.prepare.conftest import write_tone
 
 from muscall.errors import AudioError, MuscallError
 from muscall.serve import app as serve_app
+from tests.helpers.audio import write_tone
 
 MAX_UPLOAD_MB = 0.5
 
@@ -72,22 +72,6 @@ def fake_search_audio(model, index, audio, k=10, sample_rate=None, backend="exac
     same = [i for i, e in enumerate(index.entries) if index.resolve(e.path).read_bytes() == data]
     order = same + [i for i in range(len(index)) if i not in same]
     return [FakeHit(i, index.entries[i].path, 0.9 - 0.1 * rank) for rank, i in enumerate(order)][:k]
-
-
-def write_library(root: Path, names: list[str], seconds: float = 1.0) -> Path:
-    """Tones at pitches 5 semitones apart, one per name, so no two tracks embed alike."""
-    for i, name in enumerate(names):
-        write_tone(root / name, seconds=seconds, freq=110.0 * 2 ** (i * 5 / 12))
-    return root
-
-
-def build_index(music: Path, checkpoint: Path, index_dir: Path) -> Path:
-    """A real library index of `music`, as task=index builds it."""
-    from muscall.api import load
-    from muscall.library.build import update_index
-
-    update_index(load(checkpoint, "cpu"), music, index_dir, workers=0, progress=False)
-    return index_dir
 
 
 @pytest.fixture

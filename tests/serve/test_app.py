@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from tests.serve.conftest import MAX_UPLOAD_MB
+
+from .conftest import MAX_UPLOAD_MB
 
 
 def test_page_and_its_assets_are_served_with_a_strict_policy(client):

@@ -8,11 +8,11 @@ import shutil
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.serve.conftest import build_index, write_library
 
 from muscall.config import compose_config
 from muscall.errors import MuscallError
 from muscall.tasks import serve
+from tests.helpers.library import build_index, write_library
 
 NAMES = ["a/low.wav", "b/mid.flac", "high.wav", "<i onclick=x>odd & name.wav", "x.ogg"]
 

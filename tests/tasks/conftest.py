@@ -3,8 +3,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import OmegaConf, open_dict
 
 from muscall.config import compose_config
-
-from ..conftest import write_word_set
+from tests.helpers.datasets import write_word_set
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from muscall.checkpoint import load_checkpoint
 from muscall.config import PROJECT_ROOT
 from muscall.data.bad_items import BadItemLog
 from muscall.runs.assembly import RANK_VARIABLES, first_process
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 # 16 training tracks, 2 ranks of batch 4: 2 steps an epoch (one process would take 4).
 TRAIN_TRACKS, RANKS, BATCH = 16, 2, 4

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from muscall.config import compose_config
 from muscall.tasks import train
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 
 def _train(data, out, seed):

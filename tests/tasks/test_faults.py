@@ -26,8 +26,7 @@ from muscall.lightning.checkpoint_io import AtomicCheckpointIO
 from muscall.runs import assembly
 from muscall.runs.resume import prepare_resume
 from muscall.tasks import train
-
-from ..conftest import tiny_run, write_tiny_dataset
+from tests.helpers.datasets import tiny_run, write_tiny_dataset
 
 # 20 training tracks in batches of 4: 5 steps an epoch, 10 in all.
 EPOCHS, STEPS_PER_EPOCH = 2, 5

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 
 from muscall.config import compose_config
-
-from ..conftest import MANY_WORDS, write_tiny_dataset
-from ..data.shard_fixtures import shard_folder
+from tests.helpers.datasets import MANY_WORDS, write_tiny_dataset
+from tests.helpers.shards import shard_folder
 
 
 def test_training_streams_from_shards_and_validates_on_val_shards(tmp_path):

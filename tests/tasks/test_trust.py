@@ -12,8 +12,7 @@ from omegaconf import OmegaConf
 from muscall.config import compose_config
 from muscall.runs import evaluation, loggers
 from muscall.tasks import retrieval, train, zeroshot
-
-from ..conftest import SMALL_RUN_TEMPLATES, tiny_run
+from tests.helpers.datasets import SMALL_RUN_TEMPLATES, tiny_run
 
 # What the checkpoint records of the small run's data config (conftest.small_run).
 SMALL_RUN_PREPROCESSING = {
@@ -62,7 +61,7 @@ def test_post_fit_metrics_are_the_eval_tasks_metrics_of_the_best_checkpoint(smal
 
 def test_validation_inside_fit_is_task_retrieval_on_the_val_split(small_run, tmp_path):
     fit = small_run["metrics"]
-    overrides = [*_eval_overrides(small_run, "retrieval"), "task.split=val"]
+    overrides = [*_eval_overrides(small_run, "retrieval"), "split=val"]
     got = retrieval.run(compose_config(overrides, tmp_path))
     # The selected epoch's row of the per-epoch history: the best R@10, then lowest mean rank.
     with (small_run["out"] / "metrics.csv").open() as handle:

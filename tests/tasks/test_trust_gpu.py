@@ -5,8 +5,7 @@ import pytest
 
 from muscall.config import compose_config
 from muscall.tasks import retrieval, train, zeroshot
-
-from ..conftest import MANY_WORDS, write_tiny_dataset, write_word_set
+from tests.helpers.datasets import MANY_WORDS, write_tiny_dataset, write_word_set
 
 pytestmark = pytest.mark.gpu
 

@@ -9,9 +9,8 @@ from muscall.audio import reading as audio_io
 from muscall.config import compose_config
 from muscall.errors import DatasetError
 from muscall.tasks import validate
-
-from ..conftest import write_tiny_dataset, write_word_set
-from ..data.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.bad_entries import EXPECTED, assert_reported, write_bad_dataset
+from tests.helpers.datasets import write_tiny_dataset, write_word_set
 
 # Problems of the sets and files added below, on top of the train split's (EXPECTED).
 EXTRA = {"bad file": 3, "missing": 1, "outside": 1}
@@ -52,7 +51,7 @@ def validated(tmp_path_factory):
             "task=validate",
             "data=folder",
             f"data.root={dataset}",
-            "task.workers=0",
+            "workers=0",
             f"zeroshot.sets={{{sets}}}",
         ],
         out,
@@ -113,7 +112,7 @@ def test_report_prints_each_kind_with_counts_and_examples(tmp_path, capsys):
             "task=validate",
             "data=folder",
             f"data.root={dataset}",
-            "task.workers=2",
+            "workers=2",
             "task.examples=2",
         ],
         tmp_path / "out",

@@ -122,7 +122,7 @@ class LibraryIndex:
                 f"query embeddings of shape {queries.shape}: this index holds {self.embed_dim}-d ones"
             )
         if k < 1:
-            raise MuscallError(f"task.k={k}: ask for at least one result")
+            raise MuscallError(f"k={k}: ask for at least one result")
         if backend not in BACKENDS:
             raise MuscallError(f"library.backend={backend}: choose one of {', '.join(BACKENDS)}")
         if len(self) == 0:

@@ -32,7 +32,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         model,
         source,
         index_dir,
-        task.workers,
+        cfg.workers,
         task.batch_size,
         task.progress,
         task.save_every_seconds,

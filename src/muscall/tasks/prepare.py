@@ -28,7 +28,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         raise MuscallError(f"source={cfg.source}: folder not found (the dataset as downloaded)")
     target = Path(cfg.target or Path(cfg.paths.data_dir) / cfg.dataset.name).expanduser().resolve()
     start_run(cfg)
-    decoder = Decoder(target, cfg.task.sample_rate, cfg.task.workers, cfg.task.progress)
+    decoder = Decoder(target, cfg.task.sample_rate, cfg.workers, cfg.task.progress)
     report = get_method(cfg.dataset.prepare)(source, cfg.dataset, decoder)
     report = {"dataset": cfg.dataset.name, "source": str(source), "target": str(target), **report}
     path = write_report(target, report)

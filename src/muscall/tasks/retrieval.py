@@ -13,7 +13,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     ckpt_path = evaluation.require_checkpoint(cfg, "retrieval")
     out = start_run(cfg)
     opened = evaluation.open_checkpoint(cfg, ckpt_path)
-    split = cfg.task.split
+    split = cfg.split
     metrics = evaluation.retrieval(opened, split, evaluation.plots_folder(cfg))
     write_metrics(metrics, out)
     print(format_table(metrics, f"task=retrieval split={split} -> {out}"))

@@ -27,8 +27,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
             "query / query_audio: give one, e.g. query='warm jazz piano trio' "
             "(or map=FILE.png for a map of the library)"
         )
-    if cfg.task.k < 1:
-        raise MuscallError(f"task.k={cfg.task.k}: ask for at least one result")
+    if cfg.k < 1:
+        raise MuscallError(f"k={cfg.k}: ask for at least one result")
     source = Path(cfg.source).expanduser().resolve() if cfg.get("source") else None
     index = LibraryIndex.load(index_folder(cfg, source))
     if not index.complete:
@@ -43,9 +43,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     check_model(model, index)
     backend = choose_backend(len(index), cfg.library.backend, cfg.library.faiss_threshold)
     if query is not None:
-        hits = search_text(model, index, str(query), cfg.task.k, backend)
+        hits = search_text(model, index, str(query), cfg.k, backend)
     else:
-        hits = search_audio(model, index, Path(str(query_audio)), cfg.task.k, backend=backend)
+        hits = search_audio(model, index, Path(str(query_audio)), cfg.k, backend=backend)
     for hit in hits:
         print(f"{hit.score:.4f}\t{index.root / hit.path}")
     return {"num_results": float(len(hits)), "top_score": hits[0].score if hits else float("nan")}

@@ -36,9 +36,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
             f"task=shard reads a dataset folder (data=folder, synthmusic, musiccaps, ...), "
             f"not data={cfg.data._target_.rsplit('.', 1)[-1]}"
         )
-    out = Path(task.out).expanduser().resolve()
+    out = Path(cfg.out).expanduser().resolve()
     prepare_folder(out, task.overwrite)
-    workers = task.workers or os.cpu_count() or 1
+    workers = cfg.workers or os.cpu_count() or 1
     splits = {}
     for split in task.splits:
         if not data.has_split(split):

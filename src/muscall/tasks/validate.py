@@ -22,9 +22,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     """
     root = Path(cfg.data.root).expanduser().resolve()
     name = find_name(root, cfg.data.get("name"))
-    workers = cfg.task.workers if cfg.task.workers is not None else os.cpu_count() or 1
+    workers = cfg.workers if cfg.workers is not None else os.cpu_count() or 1
     if workers < 0 or cfg.task.examples < 0:
-        raise DatasetError("task.workers and task.examples must be 0 or more")
+        raise DatasetError("workers and task.examples must be 0 or more")
     sets = dict(cfg.zeroshot.get("sets") or {})
     out = start_run(cfg)
     report = validate_dataset(root, name, sets, cfg.data.npy_sample_rate, workers)

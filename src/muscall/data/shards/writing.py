@@ -67,7 +67,7 @@ def prepare_folder(out: Path, overwrite: bool) -> None:
     ours = [p for p in ours if p.exists()]
     if ours and not overwrite:
         raise MuscallError(
-            f"task.out={out} already holds shards ({ours[0].name}, ...): "
+            f"out={out} already holds shards ({ours[0].name}, ...): "
             "choose another folder or set task.overwrite=true"
         )
     # A killed run's half shards, and with overwrite the old set, which a reader must not mix in.

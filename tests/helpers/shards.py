@@ -7,8 +7,7 @@ from pathlib import Path
 import webdataset as wds
 
 from muscall.config import compose_config
-
-from ..conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 # 40 training items over 4 shards: two workers read two shards each, and a shuffle shows.
 COUNTS = (40, 8, 8)
@@ -30,7 +29,7 @@ def shard_folder(data: Path, audio_format: str = "flac", *extra: str) -> Path:
         f"data.root={data}",
         f"task.audio_format={audio_format}",
         f"task.max_items_per_shard={PER_SHARD}",
-        "task.workers=1",
+        "workers=1",
         *extra,
     ]
     shard.run(compose_config(overrides, data.parent / "shard_run"))

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import soundfile as sf
 
-from ..conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 RATE = 16000
 
