@@ -30,6 +30,7 @@ data: install
 	$(PY) src/run.py task=generate
 
 test: install
+	sh tests/fixtures_tools.sh
 	$(PY) -m pytest -m "not slow and not gpu and not browser" -q
 
 test-slow: install
