@@ -43,6 +43,7 @@ data: install
 	$(PY) src/run.py task=generate
 
 test: install
+	sh tests/fixtures_tools.sh
 	$(PY) -m pytest -m "not slow and not gpu and not browser" -q
 
 test-slow: install
@@ -73,6 +74,7 @@ format: install
 ## and what augmentation costs per training step (bench/augment.py).
 bench: install
 	$(PY) bench/loading.py
+	$(PY) bench/decoding.py
 	$(PY) bench/retrieval.py
 	$(PY) bench/library.py
 	$(PY) bench/augment.py

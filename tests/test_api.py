@@ -11,7 +11,9 @@ import soundfile as sf
 import torch
 
 import muscall
+from muscall.api import _TrackWindows
 from muscall.audio import reading as audio_io
+from muscall.audio.track_windows import BLOCK_FRAMES
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.ranking import retrieval_metrics
 from tests.helpers.datasets import SMALL_RUN_TEMPLATES
@@ -104,8 +106,10 @@ def test_a_long_track_is_decoded_window_by_window(model, tmp_path, monkeypatch):
     monkeypatch.setattr(audio_io._Decoder, "read", spy)
     result = next(model.stream_audio([tmp_path / "long.flac"], num_workers=0))
     assert result.error is None and result.duration == pytest.approx(seconds)
-    # 1 s windows 0.25 s apart over 12 s: 45 windows, none reading more than one window.
-    assert len(spans) == 45 and max(spans) <= int(np.ceil(model.window_seconds * rate))
+    # 1 s windows 0.25 s apart over 12 s: each frame decoded once, a block at a time, never
+    # the whole track at once.
+    blocks = max(BLOCK_FRAMES, int(np.ceil(model.window_seconds * rate)))
+    assert max(spans) <= blocks and 2 < len(spans) <= np.ceil(seconds * rate / blocks) + 1
 
 
 def test_a_bad_file_is_reported_by_stream_and_raised_by_embed(model, small_run, tmp_path):
@@ -145,3 +149,16 @@ def test_a_saved_config_can_only_name_muscall_models(small_run, tmp_path):
     with pytest.raises(MuscallError, match="os.system"):
         muscall.load(tmp_path / "evil.ckpt")
     assert not Path("pwned").exists()
+
+
+@pytest.mark.parametrize("model_rate", [8000, 22050])
+def test_a_npy_file_is_read_at_one_rate_for_its_length_and_its_windows(tmp_path, model_rate):
+    # A .npy carries no rate: it is the model's, for its length and its windows alike.
+    wave = np.random.default_rng(1).uniform(-0.5, 0.5, int(2.5 * model_rate)).astype(np.float32)
+    np.save(tmp_path / "clip.npy", wave)
+    windows = _TrackWindows([tmp_path / "clip.npy", wave], None, model_rate, 1.0, 0.5, 64)
+    from_file, from_array = (c for c in windows if c["last"])
+    assert from_file["error"] is None
+    assert from_file["duration"] == from_array["duration"] == pytest.approx(2.5)
+    np.testing.assert_array_equal(from_file["windows"], from_array["windows"])
+    assert len(from_file["windows"]) == 4  # starts 0, 0.5, 1.0 s and the last at 1.5 s

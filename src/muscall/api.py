@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from muscall.audio.reading import downmix, fit_length, iter_windows, probe, window_starts
+from muscall.audio.reading import downmix, fit_length, iter_windows, window_starts
+from muscall.audio.track_windows import TrackWindows
 from muscall.checkpoint import Checkpoint, load_checkpoint
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.embed import embed_audio_batch, evaluating, pool_windows
@@ -233,7 +234,7 @@ class _TrackWindows(IterableDataset):
         path = Path(item) if isinstance(item, str | os.PathLike) else None
         base = {"position": position, "path": path, "error": None, "last": False, "duration": None}
         try:
-            windows, duration = self._windows(item, path)
+            windows = self._windows(item, path)
             block: list[np.ndarray] = []
             for window in windows:
                 block.append(window)
@@ -242,24 +243,37 @@ class _TrackWindows(IterableDataset):
                     block = []
             empty = np.zeros((0, 0), np.float32)
             last = np.stack(block) if block else empty
-            yield {**base, "windows": last, "last": True, "duration": duration}
+            yield {**base, "windows": last, "last": True, "duration": windows.seconds}
         except Exception as error:  # noqa: BLE001 - one bad file must never stop the others
             name = str(path) if path else f"items[{position}]"
             message = str(error) if str(error).startswith(name) else f"{name}: {error}"
             yield {**base, "windows": None, "last": True, "error": message}
 
-    def _windows(self, item, path: Path | None):
+    def _windows(self, item, path: Path | None) -> TrackWindows | _ArrayWindows:
+        """The item's windows; `.seconds` is its decoded length once they are read.
+
+        A `.npy` file carries no rate: it is read at `sample_rate` (default: the model's),
+        as an array would be, one rate for its length and its windows alike.
+        """
+        npy_rate = self.sample_rate or self.model_rate
         if path is not None:
-            source = probe(path, self.model_rate)
-            duration = source.num_frames / source.sample_rate
-            windows = iter_windows(path, self.model_rate, self.window_seconds, self.hop_seconds)
-            return windows, duration
-        wave = _mono(item, self.sample_rate or self.model_rate, self.model_rate)
-        window = round(self.window_seconds * self.model_rate)
-        hop = round(self.hop_seconds * self.model_rate)
-        starts = window_starts(len(wave), window, hop)
-        windows = (fit_length(wave[start : start + window], window) for start in starts)
-        return windows, len(wave) / self.model_rate
+            return iter_windows(
+                path, self.model_rate, self.window_seconds, self.hop_seconds, npy_rate
+            )
+        wave = _mono(item, npy_rate, self.model_rate)
+        return _ArrayWindows(wave, self.model_rate, self.window_seconds, self.hop_seconds)
+
+
+class _ArrayWindows:
+    """A waveform's windows, as TrackWindows gives a file's."""
+
+    def __init__(self, wave: np.ndarray, rate: int, window_seconds: float, hop_seconds: float):
+        self.wave, self.seconds = wave, len(wave) / rate
+        self.window, self.hop = round(window_seconds * rate), round(hop_seconds * rate)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for start in window_starts(len(self.wave), self.window, self.hop):
+            yield fit_length(self.wave[start : start + self.window], self.window)
 
 
 def _mono(item, rate: int, model_rate: int) -> np.ndarray:

@@ -6,8 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# What soundfile (libsndfile >= 1.1) decodes; the suffix is matched case-insensitively.
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif"})
+from muscall.audio.formats import is_audio_file
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,8 @@ class Walk:
 
 
 def is_audio(name: str) -> bool:
-    return Path(name).suffix.lower() in AUDIO_SUFFIXES
+    """Every suffix the reading layer reads, as every task finds files (case-insensitive)."""
+    return is_audio_file(name)
 
 
 def walk_library(root: Path, exclude: Path | None = None) -> Walk:

@@ -23,8 +23,6 @@ from muscall.errors import AudioError
 
 log = logging.getLogger(__name__)
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".npy")
-
 
 @dataclass(frozen=True)
 class AudioJob:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from muscall.audio.formats import is_audio_file
 from muscall.data.captions import SPLITS
 from muscall.errors import DatasetError, MuscallError
-from muscall.prepare.convert import AUDIO_EXTENSIONS, AudioJob, Decoder
+from muscall.prepare.convert import AudioJob, Decoder
 from muscall.prepare.paths import inside
 from muscall.prepare.writers import write_split
 
@@ -257,7 +258,7 @@ def count_uncaptioned(source: Path, target: Path, listed: set[Path]) -> int:
     """Audio files in the folder that no row names: often a forgotten row, worth a number."""
     count = 0
     for path in source.rglob("*"):
-        if path.suffix.lower() not in AUDIO_EXTENSIONS or target in path.parents:
+        if not is_audio_file(path) or target in path.parents:
             continue
         count += path.is_file() and path.resolve() not in listed
     return count

@@ -19,6 +19,7 @@ import numpy as np
 import soundfile as sf
 from omegaconf import DictConfig
 
+from muscall.audio.formats import is_audio_file
 from muscall.errors import AudioError, DatasetError, MuscallError
 from muscall.prepare.convert import AudioJob, ConvertReport, Decoder
 from muscall.prepare.tables import read_csv_rows
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 CSV_NAME = "musiccaps-public.csv"
 COLUMNS = ("ytid", "start_s", "end_s", "aspect_list", "caption", "is_audioset_eval")
-EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg")
 YTID = re.compile(r"[A-Za-z0-9_-]{11}")
 # A fetched file longer than its clip by more than this is the whole video: the clip is cut out.
 WHOLE_VIDEO_SLACK_S = 2.0
@@ -164,7 +164,7 @@ def find_clip_files(
     """
     by_id: dict[str, list[Path]] = {}
     for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in EXTENSIONS or path.is_relative_to(exclude):
+        if not is_audio_file(path) or path.is_relative_to(exclude):
             continue
         ytid = ytid_of(path.stem)
         if ytid in wanted and path.is_file():
