@@ -11,6 +11,7 @@ from muscall.tasks import train, validate
 
 from ..conftest import write_tiny_dataset
 from ..data.long_captions import LONG_CAPTIONS
+from ..prepare.conftest import run_prepare, write_tone
 
 LOGGER = "muscall.data.caption_lengths"
 
@@ -80,3 +81,20 @@ def test_validate_warns_once_when_the_limit_cuts_captions(musiccaps_like, tmp_pa
     assert all(s["truncated_share"] == 1.0 for s in report["splits"].values())
     (warning,) = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert "raise model.net.text_encoder.context_length to at least" in warning
+
+
+def test_prepare_reports_the_written_captions_against_the_tokenizer(tmp_path, caplog):
+    source = tmp_path / "music"
+    rows = ["path,caption,split"]
+    for index, split in enumerate(("train", "train", "val", "test")):
+        write_tone(source / f"t{index}.wav", 0.25, 16000, 220.0 * (index + 1))
+        rows.append(f'"t{index}.wav","{LONG_CAPTIONS[index]}",{split}')
+    (source / "captions.csv").write_text("\n".join(rows) + "\n")
+    extra = ("dataset.name=mine", "model=cpu", "model.net.text_encoder.context_length=32")
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        report = run_prepare(tmp_path / "run", "folder", source, tmp_path / "mine", *extra)
+    lengths = report["caption_lengths"]
+    assert lengths["limit_key"] == "model.net.text_encoder.context_length"
+    assert lengths["splits"]["train"]["captions"] == 2
+    assert all(s["truncated_share"] == 1.0 and s["limit"] == 32 for s in lengths["splits"].values())
+    assert len([r for r in caplog.records if r.name == LOGGER]) == 1
