@@ -49,7 +49,7 @@ class ClipBPETokenizer(_LazyTokenizer):
     L is the longest caption of the batch (SOT to EOT) with `pad_to_longest`, else
     `context_length`. Trimming changes no embedding: the text encoder's mask is causal and it
     pools at EOT, so padding after the last EOT never reaches an output; it only costs time
-    (captions run about 15 tokens against 77).
+    (docs/captions.md).
     """
 
     vocab_size = CLIP_VOCAB_SIZE
