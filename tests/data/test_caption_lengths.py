@@ -83,3 +83,14 @@ def test_split_files_of_a_folder_are_measured_with_every_caption(tmp_path):
         "captions/train/p95_tokens": found["train"].p95,
         "captions/train/truncated_share": 0.0,
     }
+
+
+def test_a_long_tail_inside_the_p95_is_told_the_longest_length(caplog):
+    tokenizer = ClipBPETokenizer(context_length=48)
+    # 2 of 40 cut (5 %): the p95 stays under the limit, so only the longest helps.
+    captions = [*SHORT * 12, *SHORT[:2], *LONG_CAPTIONS[:2]]
+    with caplog.at_level(logging.WARNING):
+        (found,) = caption_lengths.report({"train": captions}, tokenizer, 0.03).values()
+    assert found.p95 <= 48 < found.max
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"context_length to {found.max} (the longest)" in warning

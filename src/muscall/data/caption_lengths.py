@@ -135,16 +135,20 @@ def warn_if_cut(found: Iterable[CaptionLengths], limit_key: str, warn_share: flo
     if not cut:
         return False
     shares = ", ".join(f"{100 * s.truncated_share:.1f} % of {s.split}" for s in cut)
-    wanted = max(int(np.ceil(s.p95)) for s in found)
+    limit = cut[0].limit
+    p95 = max(int(np.ceil(s.p95)) for s in found)
+    longest = max(s.max for s in found)
+    # A long tail can cut more than warn_share with the p95 inside the limit.
+    target = f"at least {p95} (the p95), or {longest}" if p95 > limit else f"{longest}"
     log.warning(
         "captions cut: %s are longer than the tokenizer's %d tokens and lose their end "
-        "(over captions.warn_truncated=%g); raise %s to at least %d (the p95) to keep them; "
+        "(over captions.warn_truncated=%g); raise %s to %s (the longest) to keep them; "
         "cost: each batch pays for its longest caption (docs/captions.md)",
         shares,
-        cut[0].limit,
+        limit,
         warn_share,
         limit_key,
-        wanted,
+        target,
     )
     return True
 
