@@ -94,3 +94,13 @@ def test_a_long_tail_inside_the_p95_is_told_the_longest_length(caplog):
     assert found.p95 <= 48 < found.max
     (warning,) = [r.getMessage() for r in caplog.records]
     assert f"context_length to {found.max} (the longest)" in warning
+
+
+def test_a_tokenizer_that_cannot_load_leaves_the_run_going(caplog):
+    class Missing(ClipBPETokenizer):
+        def _build(self):
+            raise ImportError("the tokenizer needs a package that is not installed")
+
+    with caplog.at_level(logging.WARNING):
+        assert caption_lengths.report({"train": SHORT}, Missing(32), warn_share=0.03) == {}
+    assert "not measured: the tokenizer needs a package" in caplog.text
