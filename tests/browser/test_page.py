@@ -22,7 +22,9 @@ from muscall.config import PROJECT_ROOT
 from tests.helpers.library import build_index, write_library
 
 pytestmark = pytest.mark.browser
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install -e '.[browser]'")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="make test-browser (installs the browser group)"
+)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402

@@ -79,7 +79,7 @@ def test_audio_graph_matches_pytorch(exported, batch, seconds):
 
 
 @pytest.mark.parametrize("batch", [1, 3])
-@pytest.mark.parametrize("context_length", [None, 9])  # None: the model's own, 32
+@pytest.mark.parametrize("context_length", [None, 9])  # None: the model's own, 128
 def test_text_graph_matches_pytorch(exported, batch, context_length):
     net = exported["net"]
     tokenizer = ClipBPETokenizer(context_length) if context_length else net.tokenizer

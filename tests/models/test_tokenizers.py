@@ -70,3 +70,16 @@ def test_pickles_before_and_after_use(make):
 @pytest.mark.parametrize("tokenizer", [ClipBPETokenizer(10), MiniLMTokenizer(10)])
 def test_empty_batch_gives_empty_tensors(tokenizer):
     assert all(v.shape[0] == 0 for v in tokenizer([]).values())
+
+
+def test_lengths_are_the_uncut_token_counts_and_limit_the_cut():
+    captions = ["a rock song", "", "la " * 60]
+    clip = ClipBPETokenizer(context_length=8)
+    whole = ClipBPETokenizer(context_length=512)(captions)["input_ids"]
+    assert clip.lengths(captions) == (whole.argmax(dim=1) + 1).tolist()  # SOT .. EOT
+    assert clip.limit == 8 and clip(captions)["input_ids"].shape[1] == 8
+    minilm = MiniLMTokenizer(max_length=8)
+    whole_mask = MiniLMTokenizer(max_length=512)(captions)["attention_mask"]
+    assert minilm.lengths(captions) == whole_mask.sum(dim=1).tolist()  # [CLS] .. [SEP]
+    assert minilm.limit == 8 and minilm(captions)["input_ids"].shape[1] == 8
+    assert minilm.lengths([]) == clip.lengths([]) == []

@@ -49,10 +49,12 @@ class ClipBPETokenizer(_LazyTokenizer):
     L is the longest caption of the batch (SOT to EOT) with `pad_to_longest`, else
     `context_length`. Trimming changes no embedding: the text encoder's mask is causal and it
     pools at EOT, so padding after the last EOT never reaches an output; it only costs time
-    (captions run about 15 tokens against 77).
+    (docs/captions.md).
     """
 
     vocab_size = CLIP_VOCAB_SIZE
+    # The config key that sets `limit` (the tokenizer's context_length follows the encoder's).
+    limit_key = "model.net.text_encoder.context_length"
 
     def __init__(self, context_length: int = 77, pad_to_longest: bool = True):
         super().__init__()
@@ -65,6 +67,15 @@ class ClipBPETokenizer(_LazyTokenizer):
         import instant_clip_tokenizer
 
         return instant_clip_tokenizer.Tokenizer()
+
+    @property
+    def limit(self) -> int:
+        """Tokens kept per caption, SOT and EOT included; the rest is cut."""
+        return self.context_length
+
+    def lengths(self, texts: Sequence[str]) -> list[int]:
+        """Each caption's length in tokens before any cut, SOT and EOT included."""
+        return [len(self.backend.encode(clean_caption(t))) + 2 for t in texts]
 
     def __call__(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         # instant_clip_tokenizer lowercases and splits on whitespace like CLIP; it skips
@@ -80,9 +91,23 @@ class ClipBPETokenizer(_LazyTokenizer):
 class MiniLMTokenizer(_LazyTokenizer):
     """all-MiniLM-L6-v2 WordPiece: texts -> {"input_ids", "attention_mask"} (B, <= max_length)."""
 
+    limit_key = "model.net.tokenizer.max_length"
+
     def __init__(self, max_length: int = 64):
         super().__init__()
         self.max_length = max_length
+
+    @property
+    def limit(self) -> int:
+        """Word pieces kept per caption, [CLS] and [SEP] included; the rest is cut."""
+        return self.max_length
+
+    def lengths(self, texts: Sequence[str]) -> list[int]:
+        """Each caption's length in word pieces before any cut, [CLS] and [SEP] included."""
+        if not texts:
+            return []
+        # verbose=False: no warning for a caption longer than the model's 512 positions.
+        return [len(ids) for ids in self.backend(list(texts), verbose=False)["input_ids"]]
 
     def _build(self):
         from transformers import AutoTokenizer

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from hydra.utils import get_method
+from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig
 
 from muscall.config import CONFIG_DIR
+from muscall.data.caption_lengths import as_json, report_folder
 from muscall.errors import MuscallError
 from muscall.prepare.convert import Decoder
 from muscall.prepare.writers import write_report
@@ -27,10 +28,15 @@ def run(cfg: DictConfig) -> dict[str, float]:
     if not source.is_dir():
         raise MuscallError(f"source={cfg.source}: folder not found (the dataset as downloaded)")
     target = Path(cfg.target or Path(cfg.paths.data_dir) / cfg.dataset.name).expanduser().resolve()
-    start_run(cfg)
+    out = start_run(cfg)
     decoder = Decoder(target, cfg.task.sample_rate, cfg.workers, cfg.task.progress)
     report = get_method(cfg.dataset.prepare)(source, cfg.dataset, decoder)
     report = {"dataset": cfg.dataset.name, "source": str(source), "target": str(target), **report}
+    # The written captions against the model's tokenizer: how many it would cut.
+    tokenizer = instantiate(cfg.model.net.tokenizer)
+    found = report_folder(target, cfg.dataset.name, tokenizer, cfg.captions.warn_truncated, out)
+    if found:
+        report["caption_lengths"] = as_json(found, tokenizer.limit_key)
     path = write_report(target, report)
     print(summary(report, path))
     counts = {f"{split}_items": float(n) for split, n in report.get("splits", {}).items()}

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from muscall.checkpoint import checkpoint_metadata
+from muscall.data import caption_lengths
 from muscall.data.leakage import warn_on_leakage
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.lightning.callbacks.last_checkpoint import LastCheckpoint
@@ -43,6 +44,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     datamodule = build_datamodule(cfg.data, module.net.tokenizer, out, seed=cfg.get("seed"))
     if cfg.task.check_leakage:
         warn_on_leakage(datamodule, sets)
+    captions = _report_captions(cfg, datamodule, module.net.tokenizer, out)
     loggers = build_loggers(cfg)
     try:
         trainer = assembly.build_trainer(cfg, loggers)
@@ -59,6 +61,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         raise
     finish_loggers(loggers, "success")
     metrics.update(after_fit)
+    metrics.update(captions)
     metrics["best_checkpoint"] = str(best)
     if trainer.is_global_zero:
         write_metrics(metrics, out)
@@ -81,6 +84,16 @@ def _fit(trainer, module, datamodule, ckpt_path: str | None) -> None:
             resume_command(),
         )
         raise SystemExit(STOPPED_BY_SIGTERM) from None
+
+
+def _report_captions(cfg: DictConfig, datamodule, tokenizer, out: Path) -> dict[str, float]:
+    """Each split's caption lengths against the tokenizer's limit: logged, saved, in metrics."""
+    if not assembly.first_process():
+        return {}
+    splits = caption_lengths.datamodule_captions(datamodule)
+    found = caption_lengths.report(splits, tokenizer, cfg.captions.warn_truncated)
+    caption_lengths.save(found, tokenizer, out)
+    return caption_lengths.as_metrics(found)
 
 
 def _build_module(cfg: DictConfig):

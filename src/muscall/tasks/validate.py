@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from muscall.data.caption_lengths import report_folder
 from muscall.data.captions import find_name
 from muscall.data.json_io import write_json
 from muscall.data.validation import validate_dataset
@@ -31,6 +33,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     path = write_json(out / "validation.json", report.as_json())
     print(report.format(cfg.task.examples, cfg.data.sample_rate))
     print(f"task=validate -> {path}")
+    # The captions against the model's tokenizer: how many it would cut (docs/captions.md).
+    tokenizer = instantiate(cfg.model.net.tokenizer)
+    report_folder(root, name, tokenizer, cfg.captions.warn_truncated, out)
     metrics = {
         "problems": float(len(report.problems)),
         "items": float(report.items),
