@@ -1,0 +1,160 @@
+"""Bootstrap intervals over per-item results: every resample is drawn at once, as a tensor.
+
+A resample draws n of the n test items with replacement; resample b is row b of an index
+matrix (B, n), made from one seed, so two checkpoints scored on the same items get the same
+resamples and their paired difference has an interval of its own. Statistics take that
+matrix and return one value per resample (B,): means and medians index the per-item values;
+macro ROC-AUC and PR-AUC weight every item by how often a resample drew it, which gives
+exactly the AUCs of the resampled set (drawn copies of an item are ties) without sorting
+again. The interval is the percentile interval of the B values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+# (B, n) item indices -> (B,) statistic values
+Statistic = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and the bootstrap percentile interval around it."""
+
+    value: float
+    low: float
+    high: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "low": self.low, "high": self.high}
+
+
+def resample_indices(num_items: int, resamples: int, seed: int) -> torch.Tensor:
+    """(resamples, num_items) indices drawn with replacement; the same seed, the same draws."""
+    if num_items < 1 or resamples < 1:
+        raise ValueError(f"bootstrap needs items and resamples; got {num_items}, {resamples}")
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randint(num_items, (resamples, num_items), generator=generator)
+
+
+def percentile_interval(values: torch.Tensor, level: float) -> tuple[float, float]:
+    """The (1 - level) / 2 and (1 + level) / 2 quantiles of resampled values (B,)."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"bootstrap level must lie in (0, 1); got {level}")
+    values = values.double()
+    values = values[~values.isnan()]
+    if values.numel() == 0:
+        return float("nan"), float("nan")
+    tail = (1.0 - level) / 2
+    quantiles = torch.quantile(values, torch.tensor([tail, 1.0 - tail], dtype=torch.double))
+    return quantiles[0].item(), quantiles[1].item()
+
+
+def mean_of(per_item: torch.Tensor) -> Statistic:
+    """The mean of per-item values (n,) in each resample: accuracy, R@K."""
+    per_item = per_item.double()
+    return lambda indices: per_item[indices].mean(dim=1)
+
+
+def median_of(per_item: torch.Tensor) -> Statistic:
+    """The median of per-item values (n,) in each resample, the mean of the two middle ones
+    for an even count (as `muscall.metrics.retrieval` reports a median rank)."""
+    per_item = per_item.double()
+
+    def median(indices: torch.Tensor) -> torch.Tensor:
+        ordered = per_item[indices].sort(dim=1).values
+        n = ordered.shape[1]
+        return (ordered[:, (n - 1) // 2] + ordered[:, n // 2]) / 2
+
+    return median
+
+
+def item_counts(indices: torch.Tensor, num_items: int) -> torch.Tensor:
+    """How often each item was drawn in each resample: (B, n) indices -> (B, num_items)."""
+    counts = torch.zeros(indices.shape[0], num_items, dtype=torch.double)
+    return counts.scatter_add_(1, indices, torch.ones_like(indices, dtype=torch.double))
+
+
+def macro_tag_auc(
+    scores: torch.Tensor, targets: torch.Tensor, chunk: int = 128
+) -> tuple[Statistic, Statistic]:
+    """Macro ROC-AUC and macro PR-AUC (0–1) of scores (n, C) for 0/1 targets (n, C).
+
+    Per resample, a tag counts only when the resample holds both positive and negative
+    items of it, as `muscall.metrics.classification.per_tag_auc` scores a set. Resamples go
+    `chunk` at a time, so memory stays O(chunk × n).
+    """
+    scores, targets = scores.double(), targets.double()
+    cache: list = []  # [(indices, (roc, pr))]: the last index matrix, which both statistics read
+
+    def both(indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not cache or cache[0][0] is not indices:
+            parts = [
+                _macro_auc_of_counts(scores, targets, item_counts(part, scores.shape[0]))
+                for part in indices.split(chunk)
+            ]
+            roc, pr = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+            cache[:] = [(indices, (roc, pr))]
+        return cache[0][1]
+
+    return (lambda indices: both(indices)[0]), (lambda indices: both(indices)[1])
+
+
+def _macro_auc_of_counts(
+    scores: torch.Tensor, targets: torch.Tensor, counts: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Macro ROC-AUC and PR-AUC (B,) of item weights `counts` (B, n)."""
+    roc_sum = counts.new_zeros(counts.shape[0])
+    pr_sum, scored = torch.zeros_like(roc_sum), torch.zeros_like(roc_sum)
+    for tag in range(scores.shape[1]):
+        roc, pr, valid = _weighted_tag_auc(scores[:, tag], targets[:, tag], counts)
+        roc_sum += torch.where(valid, roc, 0.0)
+        pr_sum += torch.where(valid, pr, 0.0)
+        scored += valid.double()
+    nan = torch.full_like(roc_sum, float("nan"))
+    ok = scored > 0
+    return torch.where(ok, roc_sum / scored, nan), torch.where(ok, pr_sum / scored, nan)
+
+
+def _weighted_tag_auc(
+    scores: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One tag's ROC-AUC, PR-AUC and whether both exist (B,), items weighted by `counts`.
+
+    Items are sorted by score once; equal scores form one group (a tie, half credit in
+    ROC-AUC, one threshold in PR-AUC), as duplicated items of a resample do.
+    """
+    order = torch.argsort(scores, descending=True)
+    _, group = torch.unique_consecutive(scores[order], return_inverse=True)
+    num_groups = int(group.max()) + 1
+    weight = counts[:, order]  # (B, n), highest score first
+    positive = labels[order]
+    pos = weight.new_zeros(weight.shape[0], num_groups).index_add_(1, group, weight * positive)
+    drawn = weight.new_zeros(weight.shape[0], num_groups).index_add_(1, group, weight)
+    neg = drawn - pos
+    total_pos, total_neg = pos.sum(dim=1), neg.sum(dim=1)
+    valid = (total_pos > 0) & (total_neg > 0)
+    # ROC-AUC: each positive beats the negatives of lower groups, ties half.
+    neg_below = total_neg[:, None] - neg.cumsum(dim=1)
+    roc = (pos * (neg_below + neg / 2)).sum(dim=1) / (total_pos * total_neg).clamp(min=1e-300)
+    # PR-AUC (average precision): precision at each group's threshold, weighted by its positives.
+    precision = pos.cumsum(dim=1) / drawn.cumsum(dim=1).clamp(min=1e-300)
+    pr = (pos * precision).sum(dim=1) / total_pos.clamp(min=1e-300)
+    return roc, pr, valid
+
+
+def bootstrap(statistic: Statistic, indices: torch.Tensor, value: float, level: float) -> Interval:
+    """`value` (the full set's figure) with the percentile interval of `statistic`."""
+    low, high = percentile_interval(statistic(indices), level)
+    return Interval(value, low, high)
+
+
+def paired_difference(
+    first: Statistic, second: Statistic, indices: torch.Tensor, value: float, level: float
+) -> Interval:
+    """second − first on the same resamples: the interval of a paired difference."""
+    low, high = percentile_interval(second(indices) - first(indices), level)
+    return Interval(value, low, high)
