@@ -66,6 +66,22 @@ def checkpoint_metadata(cfg: DictConfig) -> dict:
     }
 
 
+def open_model(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """The one resolver of a model path: a training checkpoint or an exported model folder.
+
+    Every command that takes `ckpt_path` (and `muscall.load`) goes through here, so a new
+    kind of model source is added once.
+    """
+    from muscall.export.folder import is_model_folder, load_model_folder  # imports this module
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if not is_model_folder(path):
+            raise MuscallError(f"{path}: a folder, but not an exported model (no config.json)")
+        return load_model_folder(path, map_location)
+    return load_checkpoint(path, map_location)
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
     """Rebuild the network of a training checkpoint (tensors and plain data only: no pickle)."""
     path = Path(path).expanduser()
