@@ -34,6 +34,9 @@ CARD_FIELDS = (
     "crop",
     "window_seconds",
     "hop_seconds",
+    "bad_items_file",
+    "checkpoint",
+    "muscall_version",
 )
 SHOWN_MISSING = 20
 

@@ -138,7 +138,14 @@ def evaluate(sub: DictConfig, protocol: protocols.Protocol, split_file: Path, pa
         scored.counts,
         _setting(opened, templates),
     )
-    return scored, card, _checkpoint_record(path, opened)
+    record = _checkpoint_record(path, opened)
+    bad_items = Path(sub.paths.output_dir) / "bad_items.jsonl"
+    card.update(
+        checkpoint=record,
+        muscall_version=project_version(),
+        bad_items_file=str(bad_items) if bad_items.is_file() else None,
+    )
+    return scored, card, record
 
 
 def _setting(opened: evaluation.Evaluation, templates: list[str] | None) -> Setting:
