@@ -79,70 +79,82 @@ def item_counts(indices: torch.Tensor, num_items: int) -> torch.Tensor:
 
 
 def macro_tag_auc(
-    scores: torch.Tensor, targets: torch.Tensor, chunk: int = 128
+    scores: torch.Tensor, targets: torch.Tensor, chunk: int = 256
 ) -> tuple[Statistic, Statistic]:
     """Macro ROC-AUC and macro PR-AUC (0–1) of scores (n, C) for 0/1 targets (n, C).
 
     Per resample, a tag counts only when the resample holds both positive and negative
     items of it, as `muscall.metrics.classification.per_tag_auc` scores a set. Resamples go
-    `chunk` at a time, so memory stays O(chunk × n).
+    `chunk` at a time through each tag's matrix products.
     """
-    scores, targets = scores.double(), targets.double()
+    scores, targets = scores.double(), targets.bool()
     cache: list = []  # [(indices, (roc, pr))]: the last index matrix, which both statistics read
 
     def both(indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not cache or cache[0][0] is not indices:
-            parts = [
-                _macro_auc_of_counts(scores, targets, item_counts(part, scores.shape[0]))
-                for part in indices.split(chunk)
-            ]
-            roc, pr = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-            cache[:] = [(indices, (roc, pr))]
+            counts = item_counts(indices, scores.shape[0]).float()
+            cache[:] = [(indices, _macro_auc_of_counts(scores, targets, counts, chunk))]
         return cache[0][1]
 
     return (lambda indices: both(indices)[0]), (lambda indices: both(indices)[1])
 
 
 def _macro_auc_of_counts(
-    scores: torch.Tensor, targets: torch.Tensor, counts: torch.Tensor
+    scores: torch.Tensor, targets: torch.Tensor, counts: torch.Tensor, chunk: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Macro ROC-AUC and PR-AUC (B,) of item weights `counts` (B, n)."""
-    roc_sum = counts.new_zeros(counts.shape[0])
+    roc_sum = counts.new_zeros(counts.shape[0], dtype=torch.double)
     pr_sum, scored = torch.zeros_like(roc_sum), torch.zeros_like(roc_sum)
     for tag in range(scores.shape[1]):
-        roc, pr, valid = _weighted_tag_auc(scores[:, tag], targets[:, tag], counts)
-        roc_sum += torch.where(valid, roc, 0.0)
-        pr_sum += torch.where(valid, pr, 0.0)
-        scored += valid.double()
+        parts = _tag_parts(scores[:, tag], targets[:, tag])
+        if parts is None:  # no positive or no negative item: never scored
+            continue
+        for rows in torch.arange(counts.shape[0]).split(chunk):
+            roc, pr, valid = _weighted_tag_auc(parts, counts[rows])
+            roc_sum[rows] += torch.where(valid, roc, 0.0)
+            pr_sum[rows] += torch.where(valid, pr, 0.0)
+            scored[rows] += valid.double()
     nan = torch.full_like(roc_sum, float("nan"))
     ok = scored > 0
     return torch.where(ok, roc_sum / scored, nan), torch.where(ok, pr_sum / scored, nan)
 
 
+def _tag_parts(scores: torch.Tensor, positive: torch.Tensor) -> tuple | None:
+    """A tag's positives and negatives and which score at or above which (0/1 matrices)."""
+    if positive.all() or not positive.any():
+        return None
+    pos_scores, neg_scores = scores[positive], scores[~positive]
+    neg_at_or_above = (neg_scores[:, None] >= pos_scores[None, :]).float()  # (N, P)
+    ties = neg_scores[:, None] == pos_scores[None, :]
+    neg_tied = ties.float() if ties.any() else None
+    pos_at_or_above = (pos_scores[:, None] >= pos_scores[None, :]).float()  # (P, P)
+    where = positive.nonzero().flatten(), (~positive).nonzero().flatten()
+    return *where, neg_at_or_above, neg_tied, pos_at_or_above
+
+
 def _weighted_tag_auc(
-    scores: torch.Tensor, labels: torch.Tensor, counts: torch.Tensor
+    parts: tuple, counts: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One tag's ROC-AUC, PR-AUC and whether both exist (B,), items weighted by `counts`.
 
-    Items are sorted by score once; equal scores form one group (a tie, half credit in
-    ROC-AUC, one threshold in PR-AUC), as duplicated items of a resample do.
+    Drawn copies of an item tie with it, so a weighted set is the resampled set: ROC-AUC
+    counts, for each positive, the negatives below it (ties half); PR-AUC averages the
+    precision at each positive's score over the positives. The weighted counts are sums
+    of whole numbers below 2**24, exact in float32 matrix products.
     """
-    order = torch.argsort(scores, descending=True)
-    _, group = torch.unique_consecutive(scores[order], return_inverse=True)
-    num_groups = int(group.max()) + 1
-    weight = counts[:, order]  # (B, n), highest score first
-    positive = labels[order]
-    pos = weight.new_zeros(weight.shape[0], num_groups).index_add_(1, group, weight * positive)
-    drawn = weight.new_zeros(weight.shape[0], num_groups).index_add_(1, group, weight)
-    neg = drawn - pos
-    total_pos, total_neg = pos.sum(dim=1), neg.sum(dim=1)
+    pos_items, neg_items, neg_at_or_above, neg_tied, pos_at_or_above = parts
+    w_pos, w_neg = counts[:, pos_items], counts[:, neg_items]
+    neg_above = (w_neg @ neg_at_or_above).double()  # (B, P)
+    pos_above = (w_pos @ pos_at_or_above).double()
+    w_pos, total_neg = w_pos.double(), w_neg.double().sum(dim=1)
+    total_pos = w_pos.sum(dim=1)
+    beaten = total_neg[:, None] - neg_above
+    if neg_tied is not None:
+        beaten += (w_neg @ neg_tied).double() / 2
     valid = (total_pos > 0) & (total_neg > 0)
-    # ROC-AUC: each positive beats the negatives of lower groups, ties half.
-    neg_below = total_neg[:, None] - neg.cumsum(dim=1)
-    roc = (pos * (neg_below + neg / 2)).sum(dim=1) / (total_pos * total_neg).clamp(min=1e-300)
-    # PR-AUC (average precision): precision at each group's threshold, weighted by its positives.
-    precision = pos.cumsum(dim=1) / drawn.cumsum(dim=1).clamp(min=1e-300)
-    pr = (pos * precision).sum(dim=1) / total_pos.clamp(min=1e-300)
+    roc = (w_pos * beaten).sum(dim=1) / (total_pos * total_neg).clamp(min=1e-300)
+    precision = pos_above / (pos_above + neg_above).clamp(min=1e-300)
+    pr = (w_pos * precision).sum(dim=1) / total_pos.clamp(min=1e-300)
     return roc, pr, valid
 
 
