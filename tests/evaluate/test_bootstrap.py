@@ -89,3 +89,11 @@ def test_paired_interval_is_narrower_than_the_unpaired_spread():
     alone = bootstrap(mean_of(base), indices, 0.0, 0.95)
     assert diff.low > 0
     assert (diff.high - diff.low) < (alone.high - alone.low)
+
+
+def test_nan_scores_give_an_undefined_interval_not_a_wrong_one():
+    scores, targets = _tagging_case()
+    scores[3, 1] = float("nan")
+    roc, pr = macro_tag_auc(scores, targets)
+    interval = bootstrap(roc, resample_indices(len(scores), 20, seed=0), 0.5, 0.95)
+    assert torch.isnan(torch.tensor([interval.low, interval.high])).all()

@@ -133,7 +133,8 @@ def _perturbed(checkpoint, path):
     saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
     generator = torch.Generator().manual_seed(0)
     for key, value in saved["state_dict"].items():
-        if value.is_floating_point() and "audio_encoder" in key:
+        # Convolution and linear weights only: noise on batch-norm statistics gives NaNs.
+        if "audio_encoder" in key and key.endswith(".weight") and value.ndim > 1:
             value.add_(
                 0.5 * value.std().nan_to_num() * torch.randn(value.shape, generator=generator)
             )

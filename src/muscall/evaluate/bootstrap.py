@@ -85,9 +85,13 @@ def macro_tag_auc(
 
     Per resample, a tag counts only when the resample holds both positive and negative
     items of it, as `muscall.metrics.classification.per_tag_auc` scores a set. Resamples go
-    `chunk` at a time through each tag's matrix products.
+    `chunk` at a time through each tag's matrix products. Scores with a NaN (a diverged
+    model) have no defined order to resample: every resample is NaN, so is the interval.
     """
     scores, targets = scores.double(), targets.bool()
+    if scores.isnan().any():
+        undefined = lambda indices: torch.full((len(indices),), float("nan"))  # noqa: E731
+        return undefined, undefined
     cache: list = []  # [(indices, (roc, pr))]: the last index matrix, which both statistics read
 
     def both(indices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
