@@ -29,6 +29,7 @@ LAYERS = (
     "evaluate",  # embedding, retrieval and classification metrics, zero-shot
     "plots",
     "export",
+    "model_sources",  # the one resolver of a model path: checkpoint, exported folder, ...
     "library",
     "api",
     "serve",

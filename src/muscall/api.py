@@ -27,10 +27,11 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from muscall.audio.reading import downmix, fit_length, iter_windows, window_starts
 from muscall.audio.track_windows import TrackWindows
-from muscall.checkpoint import Checkpoint, load_checkpoint
+from muscall.checkpoint import Checkpoint
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.embed import embed_audio_batch, evaluating, pool_windows
 from muscall.evaluate.zeroshot import class_embeddings
+from muscall.model_sources import open_model
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,8 @@ class AudioResult:
 
 def load(path: str | os.PathLike, device: str | torch.device | None = None) -> MusCALLModel:
     """A trained model from a training checkpoint (.ckpt) or an exported model folder."""
-    from muscall.export.folder import is_model_folder, load_model_folder
-
-    path = Path(path).expanduser()
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if path.is_dir():
-        if not is_model_folder(path):
-            raise MuscallError(f"{path}: a folder, but not an exported model (no config.json)")
-        return MusCALLModel(load_model_folder(path, device), device)
-    return MusCALLModel(load_checkpoint(path, device), device)
+    return MusCALLModel(open_model(path, device), device)
 
 
 class MusCALLModel:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.task_arguments import upgrade_overrides
@@ -60,14 +61,16 @@ def compose_config(
     """The root config with command-line style `overrides`, outside `@hydra.main`.
 
     `output_dir` replaces `paths.output_dir`, which otherwise needs a running Hydra job.
+    Inside `@hydra.main` (a task composing another task's config) Hydra's own search path,
+    which is this one, is used as it is.
     """
     register_resolvers()
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose(
-            config_name="config",
-            overrides=upgrade_overrides(overrides),
-            return_hydra_config=return_hydra_config,
-        )
+    options = dict(config_name="config", overrides=upgrade_overrides(overrides))
+    if GlobalHydra.instance().is_initialized():
+        cfg = compose(**options, return_hydra_config=return_hydra_config)
+    else:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = compose(**options, return_hydra_config=return_hydra_config)
     if output_dir is not None:
         with open_dict(cfg):
             cfg.paths.output_dir = str(output_dir)

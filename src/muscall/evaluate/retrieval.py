@@ -20,6 +20,7 @@ class RetrievalDetails:
     text_emb: torch.Tensor  # (Nt, D) unit norm, one row per caption
     text_to_audio: torch.Tensor  # (Nt,) the audio_emb row each caption describes
     captions: list[str]  # (Nt,)
+    track_indices: tuple[int, ...] = ()  # (N,) each audio_emb row's position in the split
 
 
 def caption_index(tracks: Sequence[CaptionedAudio]) -> tuple[list[str], torch.Tensor]:
@@ -71,4 +72,5 @@ def retrieval_from_captions(
     metrics = summarise_ranks(ranks)
     metrics["num_tracks"] = float(len(order))
     metrics["num_captions"] = float(len(flat))
-    return metrics, RetrievalDetails(ranks, audio_emb, text_emb, owner, flat)
+    track_indices = tuple(indices[order].tolist())
+    return metrics, RetrievalDetails(ranks, audio_emb, text_emb, owner, flat, track_indices)

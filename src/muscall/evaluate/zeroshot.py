@@ -27,6 +27,7 @@ class ZeroShotDetails:
     audio_emb: torch.Tensor  # (N, D) unit norm
     label_emb: torch.Tensor  # (C, D) unit norm
     tag_auc: dict[int, tuple[float, float]] | None  # tagging: (ROC-AUC, PR-AUC) by tag index
+    item_indices: tuple[int, ...] = ()  # (N,) each row's item in the labelled set
 
 
 @torch.inference_mode()
@@ -71,6 +72,7 @@ def evaluate_labelled(
         audio_emb,
         class_emb,
         tag_auc,
+        tuple(indices.tolist()),
     )
     return metrics, details
 

@@ -12,13 +12,14 @@ import torch
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from muscall.checkpoint import Checkpoint, load_checkpoint
+from muscall.checkpoint import Checkpoint
 from muscall.data.datamodule import AudioCaptionDataModule
 from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.errors import MuscallError
 from muscall.evaluate.embed import embed_audio, evaluating
-from muscall.evaluate.retrieval import retrieval_from_audio_emb
-from muscall.evaluate.zeroshot import evaluate_sets
+from muscall.evaluate.retrieval import RetrievalDetails, retrieval_from_audio_emb
+from muscall.evaluate.zeroshot import ZeroShotDetails, evaluate_sets
+from muscall.model_sources import open_model
 from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.plots.examples import log_retrieval_examples
 from muscall.runs.assembly import build_datamodule, output_dir
@@ -66,7 +67,7 @@ def open_checkpoint(
 ) -> Evaluation:
     """Load a checkpoint and build the data as it was preprocessed in training."""
     device = eval_device(cfg)
-    checkpoint = load_checkpoint(ckpt_path, device)
+    checkpoint = open_model(ckpt_path, device)
     given = command_line_keys()
     data = with_checkpoint_preprocessing(cfg.data, checkpoint.preprocessing, given)
     templates = list(cfg.zeroshot.templates)
@@ -86,6 +87,19 @@ def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> 
 
     With a `plots` folder, the pictures of the ranks and embeddings behind the metrics too.
     """
+    metrics, details = retrieval_details(evaluation, split)
+    if plots is not None:
+        datamodule = evaluation.datamodule
+        draw_retrieval(details, plots, split)
+        paths = [datamodule.tracks(split)[i].audio_path for i in details.track_indices]
+        log_retrieval_examples(
+            details, paths, split, evaluation.checkpoint.net.frontend.sample_rate
+        )
+    return metrics
+
+
+def retrieval_details(evaluation: Evaluation, split: str) -> tuple[dict, RetrievalDetails]:
+    """`retrieval`'s metrics and the per-query ranks behind them (task=benchmark's input)."""
     net, datamodule = evaluation.net, evaluation.datamodule
     with evaluating(net):
         indices, audio_emb = embed_audio(net, datamodule.pairs_loader(split), evaluation.device)
@@ -93,32 +107,27 @@ def retrieval(evaluation: Evaluation, split: str, plots: Path | None = None) -> 
             raise MuscallError(
                 f"data.root={datamodule.root}: no audio of split {split!r} could be read"
             )
-        metrics, details = retrieval_from_audio_emb(
-            net, datamodule.tracks(split), indices, audio_emb
-        )
-    if plots is not None:
-        draw_retrieval(details, plots, split)
-        tracks = datamodule.tracks(split)
-        paths = [tracks[i].audio_path for i in sorted(indices.tolist())]  # details' row order
-        log_retrieval_examples(
-            details, paths, split, evaluation.checkpoint.net.frontend.sample_rate
-        )
-    return metrics
+        return retrieval_from_audio_emb(net, datamodule.tracks(split), indices, audio_emb)
 
 
 def zeroshot(evaluation: Evaluation, plots: Path | None = None) -> dict[str, float]:
     """Every zero-shot set of the evaluation, as `zeroshot/<set>/<metric>`; pictures in `plots`."""
+    metrics, details = zeroshot_details(evaluation)
+    if plots is not None:
+        draw_zeroshot(details, plots)
+    return metrics
+
+
+def zeroshot_details(evaluation: Evaluation) -> tuple[dict, list[ZeroShotDetails]]:
+    """`zeroshot`'s metrics and each set's per-item scores (task=benchmark's input)."""
     with evaluating(evaluation.net):
-        metrics, details = evaluate_sets(
+        return evaluate_sets(
             evaluation.net,
             evaluation.zeroshot_sets,
             evaluation.datamodule,
             evaluation.device,
             evaluation.templates,
         )
-    if plots is not None:
-        draw_zeroshot(details, plots)
-    return metrics
 
 
 def with_checkpoint_preprocessing(

@@ -1,0 +1,22 @@
+"""The one resolver of a model path (`ckpt_path`, `muscall.load`): a training checkpoint or an
+exported model folder. A new kind of model source is added here, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from muscall.checkpoint import Checkpoint, load_checkpoint
+from muscall.errors import MuscallError
+from muscall.export.folder import is_model_folder, load_model_folder
+
+
+def open_model(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """The network and metadata behind `path`, whatever kind of model source it is."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if not is_model_folder(path):
+            raise MuscallError(f"{path}: a folder, but not an exported model (no config.json)")
+        return load_model_folder(path, map_location)
+    return load_checkpoint(path, map_location)
