@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from muscall.checkpoint import Checkpoint, load_checkpoint
+from muscall.checkpoint import HF_PREFIX, Checkpoint, load_checkpoint
 from muscall.data.audio_io import downmix, fit_length, iter_windows, probe, window_starts
 from muscall.errors import AudioError, MuscallError
 from muscall.evaluate.embed import embed_audio_batch, evaluating, pool_windows
@@ -48,11 +48,16 @@ class AudioResult:
 
 
 def load(path: str | os.PathLike, device: str | torch.device | None = None) -> MusCALLModel:
-    """A trained model from a training checkpoint (.ckpt) or an exported model folder."""
+    """A trained model from a training checkpoint (.ckpt) or an exported model folder.
+
+    `hf:NAME_OR_DIR` is a Hugging Face CLAP model (hub name or folder) as it is.
+    """
     from muscall.export.folder import is_model_folder, load_model_folder
 
-    path = Path(path).expanduser()
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if str(path).startswith(HF_PREFIX):
+        return MusCALLModel(load_checkpoint(str(path), device), device)
+    path = Path(path).expanduser()
     if path.is_dir():
         if not is_model_folder(path):
             raise MuscallError(f"{path}: a folder, but not an exported model (no config.json)")

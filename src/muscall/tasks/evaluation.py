@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.checkpoint import Checkpoint, load_checkpoint
@@ -21,7 +20,7 @@ from muscall.evaluate.retrieval import retrieval_from_audio_emb
 from muscall.evaluate.zeroshot import evaluate_sets
 from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.plots.examples import log_retrieval_examples
-from muscall.tasks.assembly import build_datamodule, output_dir
+from muscall.tasks.assembly import build_datamodule, command_line_keys, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +138,3 @@ def with_checkpoint_preprocessing(
                     "data.%s=%s from the command line (checkpoint: %s)", key, current, value
                 )
     return data
-
-
-def command_line_keys() -> set[str]:
-    """Config keys the user set on the command line (none outside a Hydra run, e.g. tests)."""
-    if not HydraConfig.initialized():
-        return set()
-    overrides = HydraConfig.get().overrides.task
-    return {override.split("=", 1)[0].lstrip("+~") for override in overrides}
