@@ -60,6 +60,12 @@ class MusCALLModule(pl.LightningModule):
         self.weighting = weighting  # not a submodule: never saved, never trained
         self.augment = augment  # no parameters or buffers: checkpoints never hold it
         self.ssl_weight = float(ssl_weight or 0.0)
+        if augment is not None and augment.spec and not getattr(net, "takes_spec_augment", True):
+            log.warning(
+                "augment.spec (%s) left out: this audio tower takes no log-mel; the waveform "
+                "augmentations still apply",
+                ", ".join(augment.spec),
+            )
         self.ssl_loss_fn, self.ssl_head = self._build_ssl(ssl_temperature, ssl_projection_dim)
         self.optimizer_factory = optimizer
         # A pretrained text tower (model=minilm) often wants a smaller learning rate.

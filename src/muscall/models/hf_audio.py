@@ -25,6 +25,9 @@ class HFFeatureExtractor(nn.Module):
     device; any other runs as transformers ships it, on the CPU.
     """
 
+    # Its output is the model's own input (samples, filterbanks): log-mel masking skips it.
+    gives_log_mel = False
+
     def __init__(self, name_or_path: str):
         super().__init__()
         from transformers import AutoFeatureExtractor

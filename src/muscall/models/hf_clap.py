@@ -48,6 +48,10 @@ class HFClap(DualEncoder):
         self.embed_dim = int(clap.config.projection_dim)
         self.log_logit_scale_max = float(torch.tensor(logit_scale_max).log())
 
+    @property
+    def takes_spec_augment(self) -> bool:
+        return True  # CLAP's input is a log-mel, masked in encode_audio
+
     def hf_files(self) -> dict[str, str]:
         return saved_files(self.config)
 
