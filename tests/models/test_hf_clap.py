@@ -62,3 +62,11 @@ def test_exported_folder_loads_with_the_source_gone(hf_folders, tmp_path, monkey
 def test_hf_checkpoint_needs_a_name():
     with pytest.raises(MuscallError, match="ckpt_path=hf:"):
         muscall.load("hf:", device="cpu")
+
+
+def test_onnx_export_says_to_use_the_model_folder(hf_folders, tmp_path):
+    from muscall.export.onnx import export_onnx
+
+    model = muscall.load(f"hf:{hf_folders['clap']}", device="cpu")
+    with pytest.raises(MuscallError, match="format=safetensors"):
+        export_onnx(model.net, tmp_path / "onnx")

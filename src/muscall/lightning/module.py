@@ -304,7 +304,8 @@ class MusCALLModule(pl.LightningModule):
         # Face parts, their config, tokenizer and feature-extractor files too.
         if self._net_files is None:
             self._net_files = net_files(self.net)
-        checkpoint["muscall"] = {**self.metadata, "net_files": self._net_files}
+        bundled = {"net_files": self._net_files} if self._net_files else {}
+        checkpoint["muscall"] = {**self.metadata, **bundled}
 
 
 def _no_eval_outputs() -> dict[str, list]:
