@@ -1,6 +1,6 @@
 """Training-step time and peak memory of base-size Hugging Face towers, written as JSON.
 
-    python bench/hf_towers.py [--cases wav2vec2-base roberta-base] [--batch 8] [--steps 3]
+    python bench/hf_towers.py [--cases wav2vec2-base roberta-base] [--batch 8] [--steps 2]
 
 Nothing is downloaded: each tower is built at random from its published base config
 (transformers' defaults for Wav2Vec2Config and RobertaConfig are the base models), saved
@@ -85,18 +85,18 @@ def run_case(case: str, batch: int, seconds: float, steps: int, device: str) -> 
     wave = torch.randn(batch, int(seconds * net.frontend.sample_rate), device=device) * 0.1
     tokens = {k: v.to(device) for k, v in net.tokenize([CAPTION] * batch).items()}
 
-    def step() -> float:
-        start = time.perf_counter()
+    def step() -> tuple[float, float]:
+        start, cpu_start = time.perf_counter(), time.process_time()
         audio_emb, text_emb, scale = net(wave, tokens)
         module.loss_fn(audio_emb, text_emb, scale).backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         if device == "cuda":
             torch.cuda.synchronize()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu_start
 
     step()  # warm-up: allocations, oneDNN kernels
-    times = [step() for _ in range(steps)]
+    times, cpu_times = zip(*(step() for _ in range(steps)), strict=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     return {
         "case": case,
@@ -105,8 +105,11 @@ def run_case(case: str, batch: int, seconds: float, steps: int, device: str) -> 
         "batch_size": batch,
         "clip_seconds": seconds,
         "text_tokens": int(tokens["input_ids"].shape[1]),
-        "step_seconds": times,
+        "step_seconds": list(times),
         "median_step_seconds": statistics.median(times),
+        # CPU time of all this process's threads: what a busy machine changes least.
+        "step_cpu_seconds": list(cpu_times),
+        "median_step_cpu_seconds": statistics.median(cpu_times),
         "pairs_per_second": batch / statistics.median(times),
         "peak_rss_mib": peak,
         **(
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=2)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/hf-towers-cpu.json")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one case, print JSON
@@ -138,10 +141,11 @@ def main(argv: list[str] | None = None) -> dict:
             text=True,
             check=True,
         )
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(row)
         print(
-            f"{case}: {rows[-1]['median_step_seconds']:.2f} s/step, "
-            f"peak {rows[-1]['peak_rss_mib']:.0f} MiB"
+            f"{case}: {row['median_step_seconds']:.2f} s/step "
+            f"({row['median_step_cpu_seconds']:.2f} s CPU), peak {row['peak_rss_mib']:.0f} MiB"
         )
     result = {
         "device": args.device,
