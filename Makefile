@@ -78,6 +78,7 @@ bench: install
 	$(PY) bench/retrieval.py
 	$(PY) bench/library.py
 	$(PY) bench/augment.py
+	$(PY) bench/hf_towers.py
 	# Last: its table gathers the loading and retrieval figures just written.
 	$(PY) bench/run.py
 

@@ -17,18 +17,19 @@ LAYERS = (
     "task_arguments",
     "config",
     "config_checks",
-    "checkpoint",
     "report",
     "audio",  # decoding, probing, the probed-file record
     "data",  # captions, labelled sets, the folder DataModule, sampling, shards
     "synth",  # the built-in dataset, written in data's layout
     "prepare",  # downloaded datasets -> data's layout
     "models",
+    "checkpoint",  # the checkpoint format; rebuilds a network from muscall.models
     "augment",
     "losses",
     "evaluate",  # embedding, retrieval and classification metrics, zero-shot
     "plots",
     "export",
+    "hf_checkpoint",  # a Hugging Face CLAP model as a checkpoint (ckpt_path=hf:...)
     "model_sources",  # the one resolver of a model path: checkpoint, exported folder, ...
     "library",
     "api",

@@ -50,7 +50,10 @@ class AudioResult:
 
 
 def load(path: str | os.PathLike, device: str | torch.device | None = None) -> MusCALLModel:
-    """A trained model from a training checkpoint (.ckpt) or an exported model folder."""
+    """A trained model from a training checkpoint (.ckpt) or an exported model folder.
+
+    `hf:NAME_OR_DIR` is a Hugging Face CLAP model (hub name or folder) as it is.
+    """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return MusCALLModel(open_model(path, device), device)
 

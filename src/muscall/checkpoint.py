@@ -18,6 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from muscall.errors import MuscallError
+from muscall.models.hf_bundle import with_bundled_files
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class Checkpoint:
     muscall_version: str | None
     # The network config as YAML (or JSON) text: what rebuilds `net`, and what an export keeps.
     net_config: str = ""
+    # Hugging Face parts' config/tokenizer files, {name_or_path: {file: base64}} (hf_bundle).
+    net_files: dict | None = None
 
 
 def project_version() -> str:
@@ -89,7 +92,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     net_config = meta["net_config"]
     if not isinstance(net_config, str):  # written before format 1 as a mapping
         net_config = OmegaConf.to_yaml(OmegaConf.create(net_config))
-    net = build_net(OmegaConf.to_container(OmegaConf.create(net_config)), path)
+    net_files = meta.get("net_files") or None
+    net_dict = with_bundled_files(OmegaConf.to_container(OmegaConf.create(net_config)), net_files)
+    net = build_net(net_dict, path)
     prefix = "net."
     state = {k[len(prefix) :]: v for k, v in saved["state_dict"].items() if k.startswith(prefix)}
     net.load_state_dict(state)
@@ -101,6 +106,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         format_version=found,
         muscall_version=meta.get("muscall_version"),
         net_config=net_config,
+        net_files=net_files,
     )
 
 
@@ -120,6 +126,8 @@ def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
     try:
         return instantiate(OmegaConf.create(net_config))
     except Exception as error:  # noqa: BLE001 - a stale or edited config fails in many ways
+        if isinstance(error.__cause__, MuscallError):  # already one line for the user
+            raise error.__cause__ from None
         raise MuscallError(
             f"{origin}: cannot build the network from its config ({error})"
         ) from error

@@ -1,5 +1,6 @@
-"""The one resolver of a model path (`ckpt_path`, `muscall.load`): a training checkpoint or an
-exported model folder. A new kind of model source is added here, once."""
+"""The one resolver of a model path (`ckpt_path`, `muscall.load`): a training checkpoint, an
+exported model folder, or `hf:NAME_OR_DIR` (a Hugging Face CLAP model as it is). A new kind of
+model source is added here, once."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ import torch
 from muscall.checkpoint import Checkpoint, load_checkpoint
 from muscall.errors import MuscallError
 from muscall.export.folder import is_model_folder, load_model_folder
+from muscall.hf_checkpoint import load_hf_clap
+
+HF_PREFIX = "hf:"
 
 
 def open_model(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
     """The network and metadata behind `path`, whatever kind of model source it is."""
+    if str(path).startswith(HF_PREFIX):
+        return load_hf_clap(str(path)[len(HF_PREFIX) :], map_location)
     path = Path(path).expanduser()
     if path.is_dir():
         if not is_model_folder(path):

@@ -217,6 +217,25 @@ def test_the_text_encoder_can_learn_at_its_own_rate(model_cfg):
     assert len(same) == 2 and all(g["lr"] == lr for g in same)
 
 
+def test_each_tower_learns_at_its_own_rate(model_cfg):
+    module = instantiate(
+        model_cfg, loss=InfoNCE(), text_lr_scale=0.1, audio_lr_scale=0.5, metadata={}
+    )
+    lr = model_cfg.optimizer.lr
+    towers = {
+        0.1: {id(p) for p in module.net.text_encoder.parameters()},
+        0.5: {id(p) for p in module.net.audio_encoder.parameters()},
+    }
+    seen = set()
+    for group in _optimizer_groups(module):
+        ids = {id(p) for p in group["params"]}
+        scale = next((s for s, tower in towers.items() if ids <= tower), 1.0)
+        assert scale != 1.0 or not ids & (towers[0.1] | towers[0.5])  # no mixed group
+        assert group["lr"] == pytest.approx(lr * scale)
+        seen |= ids
+    assert towers[0.1] | towers[0.5] <= seen
+
+
 def test_the_val_loss_is_the_mean_over_items_of_the_batch_losses(model_cfg, tmp_path):
     torch.manual_seed(0)
     module = instantiate(model_cfg, loss=InfoNCE(), metadata={})

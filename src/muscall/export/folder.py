@@ -1,7 +1,8 @@
 """The exported model folder: weights as safetensors plus a JSON config, no pickle anywhere.
 
     <folder>/model.safetensors   every tensor of the DualEncoder's state dict
-    <folder>/config.json         the network config, preprocessing, prompt templates, versions
+    <folder>/config.json         the network config, preprocessing, prompt templates, versions,
+                                 and the config/tokenizer files of any Hugging Face part
 
 `muscall.load(<folder>)` reads it back; so can any safetensors reader with the JSON beside it.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from muscall.checkpoint import Checkpoint, build_net, project_version
 from muscall.errors import MuscallError
+from muscall.models.hf_bundle import with_bundled_files
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -54,6 +56,8 @@ def save_model_folder(
         "preprocessing": checkpoint.preprocessing,
         "zeroshot_templates": checkpoint.zeroshot_templates,
         "exported_from": checkpoint.path.name,
+        # Hugging Face parts' config and tokenizer files: the folder needs no hub either.
+        "net_files": checkpoint.net_files or {},
     }
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -95,7 +99,8 @@ def load_model_folder(path: Path, map_location: str = "cpu") -> Checkpoint:
         )
     if not isinstance(config.get("net"), dict):
         raise MuscallError(f"{config_file}: key 'net' must hold the network config")
-    net = build_net(config["net"], config_file)
+    net_files = config.get("net_files") or None
+    net = build_net(with_bundled_files(config["net"], net_files), config_file)
     weights = path / WEIGHTS_FILE
     try:
         state = load_file(str(weights))
@@ -115,6 +120,7 @@ def load_model_folder(path: Path, map_location: str = "cpu") -> Checkpoint:
         format_version=found,
         muscall_version=config.get("muscall_version"),
         net_config=json.dumps(config["net"]),
+        net_files=net_files,
     )
 
 

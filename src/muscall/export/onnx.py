@@ -20,6 +20,7 @@ from torch import nn
 from muscall.checkpoint import project_version
 from muscall.errors import MuscallError
 from muscall.extras import load
+from muscall.models.hf_bundle import net_files
 
 if TYPE_CHECKING:
     from muscall.models import DualEncoder
@@ -242,6 +243,11 @@ def export_onnx(net: DualEncoder, out_dir: Path, opset: int | None = None) -> di
     Text is not tokenized inside: a runtime runs the tokenizer the JSON names. Returns the
     paths under the keys "audio", "text" and "config".
     """
+    if net_files(net):
+        raise MuscallError(
+            "format=onnx exports muscall's own towers only; a network with Hugging Face parts "
+            "exports with format=safetensors (the default)"
+        )
     out_dir = _writable_dir(out_dir)
     was_training = net.training
     net.eval()

@@ -21,6 +21,7 @@ from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
 from muscall.lightning.schedule import UNBOUNDED_STEPS, warmup_cosine, within_budget
 from muscall.losses import NTXent
+from muscall.models.hf_bundle import net_files
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class MusCALLModule(pl.LightningModule):
         ssl_projection_dim: int = 128,
         text_lr_scale: float = 1.0,
         compile: bool = False,
+        audio_lr_scale: float = 1.0,
     ):
         super().__init__()
         self.net = net
@@ -58,15 +60,23 @@ class MusCALLModule(pl.LightningModule):
         self.weighting = weighting  # not a submodule: never saved, never trained
         self.augment = augment  # no parameters or buffers: checkpoints never hold it
         self.ssl_weight = float(ssl_weight or 0.0)
+        if augment is not None and augment.spec and not getattr(net, "takes_spec_augment", True):
+            log.warning(
+                "augment.spec (%s) left out: this audio tower takes no log-mel; the waveform "
+                "augmentations still apply",
+                ", ".join(augment.spec),
+            )
         self.ssl_loss_fn, self.ssl_head = self._build_ssl(ssl_temperature, ssl_projection_dim)
         self.optimizer_factory = optimizer
         # A pretrained text tower (model=minilm) often wants a smaller learning rate.
         self.text_lr_scale = float(text_lr_scale)
+        self.audio_lr_scale = float(audio_lr_scale)
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
         # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
         # Plain data (Hydra hands it over as a DictConfig), so checkpoints load with weights_only.
         self.metadata = OmegaConf.to_container(OmegaConf.create(dict(metadata or {})))
+        self._net_files = None  # Hugging Face parts' files, gathered at the first save
         self._eval_outputs = _no_eval_outputs()
         self.compile_towers = bool(compile)  # torch.compile each tower in `configure_model`
         self._spans_devices = False  # set in `setup`, once the trainer's processes exist
@@ -177,6 +187,12 @@ class MusCALLModule(pl.LightningModule):
         # read would make each step wait for the device, so there the loggers alone get it.
         return self.device.type == "cpu"
 
+    def on_train_batch_start(self, batch, batch_idx: int) -> None:
+        # A tower frozen for its first N steps (unfreeze_after_steps) thaws here.
+        for tower in (self.net.audio_encoder, self.net.text_encoder):
+            if hasattr(tower, "set_step"):
+                tower.set_step(self.global_step)
+
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         self.net.clamp_logit_scale()
 
@@ -257,29 +273,39 @@ class MusCALLModule(pl.LightningModule):
         }
 
     def _param_groups(self) -> list[dict]:
-        """Weight decay or not; the text encoder at `text_lr_scale` times the learning rate."""
-        groups: dict[tuple[bool, bool], list] = {}
+        """Weight decay or not; each tower at its `*_lr_scale` times the learning rate."""
+        groups: dict[tuple[bool, float], list] = {}
         # The network and, with the SSL branch, its projection head.
         for name, param in self.named_parameters():
             if not param.requires_grad:
                 continue
             lowered = name.lower()
             no_decay = param.ndim < 2 or any(h in lowered for h in _NO_DECAY_HINTS)
-            text = name.startswith("net.text_encoder.") and self.text_lr_scale != 1.0
-            groups.setdefault((no_decay, text), []).append(param)
+            groups.setdefault((no_decay, self._lr_scale(name)), []).append(param)
         base_lr = self.optimizer_factory.keywords["lr"]
         return [
             {
                 "params": params,
                 **({"weight_decay": 0.0} if no_decay else {}),
-                **({"lr": base_lr * self.text_lr_scale} if text else {}),
+                **({"lr": base_lr * scale} if scale != 1.0 else {}),
             }
-            for (no_decay, text), params in sorted(groups.items())
+            for (no_decay, scale), params in sorted(groups.items())
         ]
 
+    def _lr_scale(self, name: str) -> float:
+        if name.startswith("net.text_encoder."):
+            return self.text_lr_scale
+        if name.startswith("net.audio_encoder."):
+            return self.audio_lr_scale
+        return 1.0
+
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        # Enough to rebuild and evaluate the network from the checkpoint alone.
-        checkpoint["muscall"] = self.metadata
+        # Enough to rebuild and evaluate the network from the checkpoint alone: with Hugging
+        # Face parts, their config, tokenizer and feature-extractor files too.
+        if self._net_files is None:
+            self._net_files = net_files(self.net)
+        bundled = {"net_files": self._net_files} if self._net_files else {}
+        checkpoint["muscall"] = {**self.metadata, **bundled}
 
 
 def _no_eval_outputs() -> dict[str, list]:

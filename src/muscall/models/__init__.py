@@ -1,8 +1,11 @@
-"""The model: log-mel frontend, audio ResNet, text encoders, tokenizers, dual encoder."""
+"""The model: log-mel frontend, audio ResNet, text encoders, tokenizers, dual encoder, and\nHugging Face towers and CLAP."""
 
 from muscall.models.audio_resnet import ModifiedResNet
 from muscall.models.dual_encoder import DualEncoder
 from muscall.models.frontend import LogMel
+from muscall.models.hf_audio import HFAudioEncoder, HFFeatureExtractor
+from muscall.models.hf_clap import HFClap
+from muscall.models.hf_text import HFTextEncoder, HFTokenizer
 from muscall.models.text_minilm import MiniLMTextEncoder
 from muscall.models.text_transformer import TextTransformer
 from muscall.models.tokenizers import ClipBPETokenizer, MiniLMTokenizer
@@ -10,6 +13,11 @@ from muscall.models.tokenizers import ClipBPETokenizer, MiniLMTokenizer
 __all__ = [
     "ClipBPETokenizer",
     "DualEncoder",
+    "HFAudioEncoder",
+    "HFClap",
+    "HFFeatureExtractor",
+    "HFTextEncoder",
+    "HFTokenizer",
     "LogMel",
     "MiniLMTextEncoder",
     "MiniLMTokenizer",

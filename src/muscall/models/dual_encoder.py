@@ -47,6 +47,11 @@ class DualEncoder(nn.Module):
     def device(self) -> torch.device:
         return self.logit_scale.device
 
+    @property
+    def takes_spec_augment(self) -> bool:
+        """Whether the frontend gives log-mels that log-mel augmentations can mask."""
+        return getattr(self.frontend, "gives_log_mel", True)
+
     @torch.no_grad()
     def clamp_logit_scale(self) -> None:
         """Cap the temperature at logit_scale_max; call after every optimizer step."""
@@ -63,8 +68,8 @@ class DualEncoder(nn.Module):
         `spec_augment` (training only) transforms the log-mel before the encoder; it is passed
         per call, so the network holds no augmentation and evaluation never meets one.
         """
-        mel = self.frontend(wave)  # (B, 1, n_mels, frames)
-        if spec_augment is not None:
+        mel = self.frontend(wave)  # (B, 1, n_mels, frames), or a Hugging Face input dict
+        if spec_augment is not None and self.takes_spec_augment:
             mel = spec_augment(mel)
         features = self.audio_encoder(mel)  # (B, audio output_dim)
         audio_emb = self.audio_proj(features)  # (B, E)

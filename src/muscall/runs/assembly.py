@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import warnings
 from pathlib import Path
 
 import pytorch_lightning as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.atomic import write_text
 from muscall.data.datamodule import AudioCaptionDataModule
+from muscall.errors import MuscallError
 from muscall.lightning.checkpoint_io import AtomicCheckpointIO
 from muscall.synth.builtin import ensure_builtin_dataset
+
+log = logging.getLogger(__name__)
 
 
 def output_dir(cfg: DictConfig) -> Path:
@@ -48,6 +54,43 @@ def start_run(cfg: DictConfig) -> Path:
     if first_process():
         write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     return out
+
+
+def build_net(net_config: DictConfig):
+    """The network of `model.net`; a user error inside a constructor stays one line."""
+    try:
+        return instantiate(net_config)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, MuscallError):
+            raise error.__cause__ from None
+        raise
+
+
+def follow_audio_rate(cfg: DictConfig, network_rate: int, run_dir: Path) -> None:
+    """Read the data at the rate the network takes (a Hugging Face tower's own).
+
+    The log-mel frontend takes data.sample_rate; a pretrained tower fixes its own, which
+    data.sample_rate then follows (with a warning when the command line asked for another).
+    """
+    current = cfg.data.sample_rate
+    if current == network_rate:
+        return
+    if "data.sample_rate" in command_line_keys():
+        log.warning("data.sample_rate=%s ignored: the network takes %s Hz", current, network_rate)
+    else:
+        log.info("data.sample_rate: %s Hz, the audio tower's rate", network_rate)
+    with open_dict(cfg):
+        cfg.data.sample_rate = network_rate
+    if first_process():
+        write_text(run_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def command_line_keys() -> set[str]:
+    """Config keys the user set on the command line (none outside a Hydra run, e.g. tests)."""
+    if not HydraConfig.initialized():
+        return set()
+    overrides = HydraConfig.get().overrides.task
+    return {override.split("=", 1)[0].lstrip("+~") for override in overrides}
 
 
 def build_datamodule(

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from muscall.checkpoint import Checkpoint
@@ -22,7 +21,7 @@ from muscall.evaluate.zeroshot import ZeroShotDetails, evaluate_sets
 from muscall.model_sources import open_model
 from muscall.plots import draw_retrieval, draw_zeroshot
 from muscall.plots.examples import log_retrieval_examples
-from muscall.runs.assembly import build_datamodule, output_dir
+from muscall.runs.assembly import build_datamodule, command_line_keys, output_dir
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +147,3 @@ def with_checkpoint_preprocessing(
                     "data.%s=%s from the command line (checkpoint: %s)", key, current, value
                 )
     return data
-
-
-def command_line_keys() -> set[str]:
-    """Config keys the user set on the command line (none outside a Hydra run, e.g. tests)."""
-    if not HydraConfig.initialized():
-        return set()
-    overrides = HydraConfig.get().overrides.task
-    return {override.split("=", 1)[0].lstrip("+~") for override in overrides}

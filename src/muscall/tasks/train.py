@@ -16,7 +16,7 @@ from muscall.data.zeroshot_sets import ZeroShotSets
 from muscall.lightning.callbacks.last_checkpoint import LastCheckpoint
 from muscall.report import format_table, write_metrics
 from muscall.runs import assembly, evaluation
-from muscall.runs.assembly import build_datamodule, start_run
+from muscall.runs.assembly import build_datamodule, build_net, follow_audio_rate, start_run
 from muscall.runs.loggers import build_loggers, finish_loggers
 from muscall.runs.resume import prepare_resume, resume_command
 from muscall.synth.builtin import ensure_builtin_dataset
@@ -39,7 +39,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     ensure_builtin_dataset(cfg.data.root, cfg.data.get("generate"))
     prepare_resume(cfg)  # before the run folder is chosen: a resumed run writes into its own
     out = start_run(cfg)
-    module = _build_module(cfg)
+    module = _build_module(cfg, out)
     sets = ZeroShotSets.from_config(cfg.zeroshot)
     datamodule = build_datamodule(cfg.data, module.net.tokenizer, out, seed=cfg.get("seed"))
     if cfg.task.check_leakage:
@@ -96,11 +96,14 @@ def _report_captions(cfg: DictConfig, datamodule, tokenizer, out: Path) -> dict[
     return caption_lengths.as_metrics(found)
 
 
-def _build_module(cfg: DictConfig):
+def _build_module(cfg: DictConfig, out: Path):
+    net = build_net(cfg.model.net)
+    follow_audio_rate(cfg, net.frontend.sample_rate, out)
     loss = instantiate(cfg.loss.criterion)
     weighting = instantiate(cfg.loss.weighting) if cfg.loss.get("weighting") else None
     # The metadata makes every checkpoint loadable and evaluable from its path alone.
-    return instantiate(cfg.model, loss=loss, weighting=weighting, metadata=checkpoint_metadata(cfg))
+    metadata = checkpoint_metadata(cfg)
+    return instantiate(cfg.model, net=net, loss=loss, weighting=weighting, metadata=metadata)
 
 
 def _selected_checkpoint(trainer, out: Path) -> Path:
