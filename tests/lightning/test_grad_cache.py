@@ -102,6 +102,7 @@ def _outcome(module, loss) -> dict:
         "grads": {n: p.grad.clone() for n, p in module.named_parameters() if p.grad is not None},
         "buffers": {n: b.clone() for n, b in module.named_buffers()},
         "rng": torch.rand(4),  # the stream after the step: what the next step draws
+        "cuda_rng": torch.rand(4, device="cuda").cpu() if torch.cuda.is_initialized() else None,
     }
 
 
@@ -113,6 +114,8 @@ def _compare(cached: dict, reference: dict, tol: dict) -> None:
     for name, buffer in reference["buffers"].items():
         torch.testing.assert_close(cached["buffers"][name], buffer, **tol, msg=name)
     torch.testing.assert_close(cached["rng"], reference["rng"])
+    if reference["cuda_rng"] is not None:
+        torch.testing.assert_close(cached["cuda_rng"], reference["cuda_rng"])
 
 
 def _both(module, batch, chunk: int, whole: bool = False) -> tuple[dict, dict]:
@@ -224,3 +227,39 @@ def test_accumulation_warns_with_the_negatives_and_the_chunk_key(cfg, tmp_path, 
     message = record.getMessage()
     # No DataModule here: the micro-batch's size is named by its key.
     assert "accumulate_grad_batches=2" in message and "model.grad_cache_chunk" in message
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("chunk", [2, 4])
+def test_on_cuda_the_replay_restores_the_devices_random_state(cfg, chunk, monkeypatch):
+    """Augmentation and dropout draw from the CUDA generator there; fp32, deterministic cuDNN."""
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    module = _module(cfg, weighted=True).cuda()
+    batch = _batch(module.net)
+    batch = {**batch, "audio": batch["audio"].cuda()}
+    batch["tokens"] = {k: v.cuda() for k, v in batch["tokens"].items()}
+    cached, reference = _both(module, batch, chunk)
+    _compare(cached, reference, {"rtol": 1e-4, "atol": 1e-5})
+
+
+@pytest.mark.gpu
+def test_on_cuda_a_bf16_lightning_step_trains(cfg, tmp_path):
+    module = _module(cfg, weighted=True, chunk=4)
+    before = copy.deepcopy(module.net.state_dict())
+    batch = _batch(module.net)
+    trainer = pl.Trainer(
+        max_steps=1,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        accelerator="gpu",
+        devices=1,
+        precision="bf16-mixed",
+        default_root_dir=tmp_path,
+    )
+    trainer.fit(module, DataLoader([batch], batch_size=None, collate_fn=lambda b: b))
+    assert torch.isfinite(trainer.callback_metrics["train/loss"])
+    after = {k: v.cpu() for k, v in module.net.state_dict().items()}
+    assert not torch.equal(before["audio_proj.weight"], after["audio_proj.weight"])
