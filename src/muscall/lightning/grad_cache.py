@@ -82,7 +82,10 @@ def cached_loss(
         loss, extras = loss_fn(leaves)
     wanted = [p for p in params if p.requires_grad]
     grads = torch.autograd.grad(loss, [*leaves, *wanted], allow_unused=True)
-    leaf_grads, param_grads = grads[: len(leaves)], list(grads[len(leaves) :])
+    leaf_grads = grads[: len(leaves)]
+    # Laid out as each parameter (channels_last included): what DDP's buckets expect.
+    param_grads = [torch.zeros_like(p) for p in wanted]
+    _add(param_grads, grads[len(leaves) :])
     for part, state in zip(rows, states, strict=True):
         state.restore()
         _backpropagate(encode, part, [g[part] for g in leaf_grads], wanted, param_grads)
@@ -90,9 +93,6 @@ def cached_loss(
     with torch.no_grad():
         for buffer, saved in zip(stateful.buffers(), buffers, strict=True):
             buffer.copy_(saved)
-    param_grads = [
-        torch.zeros_like(p) if g is None else g for p, g in zip(wanted, param_grads, strict=True)
-    ]
     return _CachedGradients.apply(loss.detach(), param_grads, *wanted), _detached(extras)
 
 
@@ -104,9 +104,13 @@ def _backpropagate(encode, part: slice, grad_outputs, params, param_grads: list)
     grads = torch.autograd.grad(
         [o for o, _ in pairs], params, [g for _, g in pairs], allow_unused=True
     )
-    for i, grad in enumerate(grads):
+    _add(param_grads, grads)
+
+
+def _add(totals: list[torch.Tensor], grads) -> None:
+    for total, grad in zip(totals, grads, strict=True):
         if grad is not None:
-            param_grads[i] = grad if param_grads[i] is None else param_grads[i] + grad
+            total.add_(grad)
 
 
 def _detached(extras: Any) -> Any:
