@@ -263,3 +263,10 @@ def test_on_cuda_a_bf16_lightning_step_trains(cfg, tmp_path):
     assert torch.isfinite(trainer.callback_metrics["train/loss"])
     after = {k: v.cpu() for k, v in module.net.state_dict().items()}
     assert not torch.equal(before["audio_proj.weight"], after["audio_proj.weight"])
+
+
+def test_one_key_on_the_command_line_turns_it_on(tmp_path):
+    overrides = ["model=tiny", "model.grad_cache_chunk=64", "data.batch_size=4096"]
+    cfg = compose_config(overrides, tmp_path)
+    module = instantiate(cfg.model, loss=InfoNCE(), metadata={})
+    assert module.grad_cache_chunk == 64
