@@ -88,7 +88,8 @@ def cached_loss(
     _add(param_grads, grads[len(leaves) :])
     for part, state in zip(rows, states, strict=True):
         state.restore()
-        _backpropagate(encode, part, [g[part] for g in leaf_grads], wanted, param_grads)
+        grad_outputs = [None if g is None else g[part] for g in leaf_grads]
+        _backpropagate(encode, part, grad_outputs, wanted, param_grads)
     after.restore()  # the stream goes on as if the batch had been drawn once
     with torch.no_grad():
         for buffer, saved in zip(stateful.buffers(), buffers, strict=True):
