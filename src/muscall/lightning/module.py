@@ -16,9 +16,11 @@ from pytorch_lightning.callbacks import Timer
 from torch import nn
 
 import muscall.lightning.distributed as distributed
+import muscall.lightning.grad_cache as grad_cache
 from muscall.augment import Augmentation
 from muscall.evaluate.embed import embed_audio_batch
 from muscall.evaluate.retrieval import retrieval_from_captions
+from muscall.lightning.accumulation import warn_on_accumulation
 from muscall.lightning.schedule import UNBOUNDED_STEPS, warmup_cosine, within_budget
 from muscall.losses import NTXent
 from muscall.models.hf_bundle import net_files
@@ -53,6 +55,7 @@ class MusCALLModule(pl.LightningModule):
         text_lr_scale: float = 1.0,
         compile: bool = False,
         audio_lr_scale: float = 1.0,
+        grad_cache_chunk: int | None = None,
     ):
         super().__init__()
         self.net = net
@@ -80,6 +83,8 @@ class MusCALLModule(pl.LightningModule):
         self._eval_outputs = _no_eval_outputs()
         self.compile_towers = bool(compile)  # torch.compile each tower in `configure_model`
         self._spans_devices = False  # set in `setup`, once the trainer's processes exist
+        # Pairs per chunk of the training step's gradient caching (lightning.grad_cache); None: off.
+        self.grad_cache_chunk = grad_cache.chunk_size(grad_cache_chunk)
 
     def _build_ssl(self, temperature: float, projection_dim: int):
         if not 0.0 <= self.ssl_weight <= 1.0:
@@ -113,6 +118,10 @@ class MusCALLModule(pl.LightningModule):
         if self.compile_towers:
             self.net.audio_encoder.compile()
             self.net.text_encoder.compile()
+
+    def on_fit_start(self) -> None:
+        warn_on_accumulation(self.trainer)
+        grad_cache.check_precision(self.grad_cache_chunk, self.trainer.precision)
 
     def setup(self, stage: str) -> None:
         # With several processes the contrastive batch is the global one (losses.infonce), and
@@ -160,25 +169,57 @@ class MusCALLModule(pl.LightningModule):
             return self.weighting.across_devices(captions, gather, audio_emb.device)
         return self.weighting(captions).to(audio_emb)
 
+    def _embed(self, batch: dict, rows: slice | None = None) -> tuple[torch.Tensor, ...]:
+        """A training step's embeddings of the batch (or its `rows`): audio (not normalised),
+        text and, with the SSL branch, a second augmented view of the audio, each (B, E)."""
+        audio, tokens = batch["audio"], batch["tokens"]
+        if rows is not None:
+            audio, tokens = audio[rows], {k: v[rows] for k, v in tokens.items()}
+        audio_emb = self._encode_view(audio)
+        text_emb = self.net.encode_text(tokens)
+        if self.ssl_head is None:
+            return audio_emb, text_emb
+        # The second view: the same crops, augmented again with fresh draws.
+        return audio_emb, text_emb, self._encode_view(audio)
+
+    def _step_loss(self, batch: dict, embeddings: tuple) -> tuple[torch.Tensor, dict]:
+        """The training loss of the whole batch's embeddings, and the terms logged with it."""
+        audio_emb, text_emb, *other = embeddings
+        logit_scale = self.net.logit_scale.exp()
+        loss = self._loss(batch, F.normalize(audio_emb, dim=-1), text_emb, logit_scale)
+        terms = {"logit_scale": logit_scale}
+        if other:
+            ssl_loss = self.ssl_loss_fn(self.ssl_head(audio_emb), self.ssl_head(other[0]))
+            terms.update(clip_loss=loss, ssl_loss=ssl_loss)
+            loss = (1 - self.ssl_weight) * loss + self.ssl_weight * ssl_loss
+        return loss, terms
+
+    def _cached_step_loss(self, batch: dict) -> tuple[torch.Tensor, dict]:
+        """The same loss, the batch embedded `grad_cache_chunk` pairs at a time."""
+        return grad_cache.cached_loss(
+            functools.partial(self._embed, batch),
+            functools.partial(self._step_loss, batch),
+            size=batch["audio"].shape[0],
+            chunk=self.grad_cache_chunk,
+            params=list(self.parameters()),
+            stateful=self,
+        )
+
     def training_step(self, batch: dict | None, batch_idx: int):
         if batch is None:  # every file of the batch was unusable; already reported
             return None
-        audio_emb = self._encode_view(batch["audio"])  # (B, E)
-        text_emb = self.net.encode_text(batch["tokens"])
-        logit_scale = self.net.logit_scale.exp()
-        loss = self._loss(batch, F.normalize(audio_emb, dim=-1), text_emb, logit_scale)
-        size = audio_emb.shape[0]
-        if self.ssl_head is not None:
-            # The second view: the same crops, augmented again with fresh draws.
-            other = self._encode_view(batch["audio"])
-            ssl_loss = self.ssl_loss_fn(self.ssl_head(audio_emb), self.ssl_head(other))
-            self.log("train/clip_loss", loss, batch_size=size)
-            self.log("train/ssl_loss", ssl_loss, batch_size=size)
-            loss = (1 - self.ssl_weight) * loss + self.ssl_weight * ssl_loss
+        if self.grad_cache_chunk is None:
+            loss, terms = self._step_loss(batch, self._embed(batch))
+        else:
+            loss, terms = self._cached_step_loss(batch)
+        size = batch["audio"].shape[0]
+        for name in ("clip_loss", "ssl_loss"):
+            if name in terms:
+                self.log(f"train/{name}", terms[name], batch_size=size)
         # sync_dist: under DDP each process holds its share of the global loss (local_loss);
         # their mean is the global batch's loss. A no-op with one process.
         self.log("train/loss", loss, prog_bar=self._loss_in_bar(), batch_size=size, sync_dist=True)
-        self.log("train/logit_scale", logit_scale, batch_size=size)
+        self.log("train/logit_scale", terms["logit_scale"], batch_size=size)
         self.log("train/lr", self.optimizers().param_groups[0]["lr"], batch_size=size)
         return loss
 
