@@ -18,6 +18,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from muscall.errors import MuscallError
+from muscall.models.saved_weights import weights_from_saved_state
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,10 @@ TRUSTED_TARGET_PREFIX = "muscall.models."
 
 
 def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
-    """Instantiate a saved network config whose every `_target_` is a muscall model class."""
+    """Instantiate a saved network config whose every `_target_` is a muscall model class.
+
+    The saved weights follow, so pretrained towers skip their packaged weights (and packages).
+    """
     for target in _targets(net_config):
         if not isinstance(target, str) or not target.startswith(TRUSTED_TARGET_PREFIX):
             raise MuscallError(
@@ -118,7 +122,8 @@ def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
                 f"{TRUSTED_TARGET_PREFIX}* are built from a saved config"
             )
     try:
-        return instantiate(OmegaConf.create(net_config))
+        with weights_from_saved_state():
+            return instantiate(OmegaConf.create(net_config))
     except Exception as error:  # noqa: BLE001 - a stale or edited config fails in many ways
         raise MuscallError(
             f"{origin}: cannot build the network from its config ({error})"

@@ -50,6 +50,7 @@ class MusCALLModule(pl.LightningModule):
         ssl_temperature: float = 0.5,
         ssl_projection_dim: int = 128,
         text_lr_scale: float = 1.0,
+        audio_lr_scale: float = 1.0,
         compile: bool = False,
     ):
         super().__init__()
@@ -62,6 +63,8 @@ class MusCALLModule(pl.LightningModule):
         self.optimizer_factory = optimizer
         # A pretrained text tower (model=minilm) often wants a smaller learning rate.
         self.text_lr_scale = float(text_lr_scale)
+        # Likewise a pretrained audio tower (model/audio@model.net=musicnn_msd).
+        self.audio_lr_scale = float(audio_lr_scale)
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
         # muscall.checkpoint's record (network config, preprocessing, ...): in every checkpoint.
@@ -177,6 +180,12 @@ class MusCALLModule(pl.LightningModule):
         # read would make each step wait for the device, so there the loggers alone get it.
         return self.device.type == "cpu"
 
+    def on_train_epoch_start(self) -> None:
+        # A tower that unfreezes after N epochs (MusicnnAudioEncoder) follows the epoch count.
+        start_epoch = getattr(self.net.audio_encoder, "start_epoch", None)
+        if start_epoch is not None:
+            start_epoch(self.current_epoch)
+
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         self.net.clamp_logit_scale()
 
@@ -257,24 +266,28 @@ class MusCALLModule(pl.LightningModule):
         }
 
     def _param_groups(self) -> list[dict]:
-        """Weight decay or not; the text encoder at `text_lr_scale` times the learning rate."""
-        groups: dict[tuple[bool, bool], list] = {}
+        """Weight decay or not; each tower at its `*_lr_scale` times the learning rate."""
+        groups: dict[tuple[bool, float], list] = {}
+        scales = {
+            "net.text_encoder.": self.text_lr_scale,
+            "net.audio_encoder.": self.audio_lr_scale,
+        }
         # The network and, with the SSL branch, its projection head.
         for name, param in self.named_parameters():
             if not param.requires_grad:
                 continue
             lowered = name.lower()
             no_decay = param.ndim < 2 or any(h in lowered for h in _NO_DECAY_HINTS)
-            text = name.startswith("net.text_encoder.") and self.text_lr_scale != 1.0
-            groups.setdefault((no_decay, text), []).append(param)
+            scale = next((s for prefix, s in scales.items() if name.startswith(prefix)), 1.0)
+            groups.setdefault((no_decay, scale), []).append(param)
         base_lr = self.optimizer_factory.keywords["lr"]
         return [
             {
                 "params": params,
                 **({"weight_decay": 0.0} if no_decay else {}),
-                **({"lr": base_lr * self.text_lr_scale} if text else {}),
+                **({"lr": base_lr * scale} if scale != 1.0 else {}),
             }
-            for (no_decay, text), params in sorted(groups.items())
+            for (no_decay, scale), params in sorted(groups.items())
         ]
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:

@@ -1,8 +1,10 @@
-"""The model: log-mel frontend, audio ResNet, text encoders, tokenizers, dual encoder."""
+"""The model: mel frontends, audio towers (ResNet, musicnn), text encoders, tokenizers, dual encoder."""
 
+from muscall.models.audio_musicnn import MusicnnAudioEncoder
 from muscall.models.audio_resnet import ModifiedResNet
 from muscall.models.dual_encoder import DualEncoder
 from muscall.models.frontend import LogMel
+from muscall.models.musicnn_frontend import MusicnnMel
 from muscall.models.text_minilm import MiniLMTextEncoder
 from muscall.models.text_transformer import TextTransformer
 from muscall.models.tokenizers import ClipBPETokenizer, MiniLMTokenizer
@@ -14,5 +16,7 @@ __all__ = [
     "MiniLMTextEncoder",
     "MiniLMTokenizer",
     "ModifiedResNet",
+    "MusicnnAudioEncoder",
+    "MusicnnMel",
     "TextTransformer",
 ]
