@@ -48,7 +48,10 @@ class AudioResult:
 
 
 def load(path: str | os.PathLike, device: str | torch.device | None = None) -> MusCALLModel:
-    """A trained model from a training checkpoint (.ckpt) or an exported model folder."""
+    """A trained model from a training checkpoint (.ckpt) or an exported model folder.
+
+    `pretrained:tagbridge` names the model that needs no training (muscall.pretrained).
+    """
     from muscall.export.folder import is_model_folder, load_model_folder
 
     path = Path(path).expanduser()
@@ -77,6 +80,12 @@ class MusCALLModel:
     @property
     def source(self) -> Path:
         return self.checkpoint.path
+
+    @property
+    def tags(self) -> list[str] | None:
+        """The tag vocabulary when audio embeddings are tag profiles (pretrained:tagbridge)."""
+        tags = getattr(self.net.audio_encoder, "tags", None)
+        return list(tags) if tags else None
 
     @cached_property
     def fingerprint(self) -> str:

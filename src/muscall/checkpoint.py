@@ -68,7 +68,14 @@ def checkpoint_metadata(cfg: DictConfig) -> dict:
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Rebuild the network of a training checkpoint (tensors and plain data only: no pickle)."""
+    """Rebuild the network of a training checkpoint (tensors and plain data only: no pickle).
+
+    `pretrained:<name>` (muscall.pretrained) names a model that needs no training instead.
+    """
+    if str(path).startswith("pretrained:"):
+        from muscall.pretrained import load_pretrained
+
+        return load_pretrained(path, map_location)
     path = Path(path).expanduser()
     if not path.is_file():
         raise MuscallError(f"{path}: checkpoint not found (set ckpt_path)")

@@ -5,6 +5,7 @@ from muscall.models.audio_resnet import ModifiedResNet
 from muscall.models.dual_encoder import DualEncoder
 from muscall.models.frontend import LogMel
 from muscall.models.musicnn_frontend import MusicnnMel
+from muscall.models.tag_bridge import TagProbabilities, TagQueryWeights
 from muscall.models.text_minilm import MiniLMTextEncoder
 from muscall.models.text_transformer import TextTransformer
 from muscall.models.tokenizers import ClipBPETokenizer, MiniLMTokenizer
@@ -18,5 +19,7 @@ __all__ = [
     "ModifiedResNet",
     "MusicnnAudioEncoder",
     "MusicnnMel",
+    "TagProbabilities",
+    "TagQueryWeights",
     "TextTransformer",
 ]
