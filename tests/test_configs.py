@@ -93,3 +93,33 @@ def test_clip_text_sides_size_the_token_table_to_the_tokenizer():
     nets = [compose_config([f"model/text@model.net={t}"]).model.net for t in texts]
     clip = [net for net in nets if get_class(net.tokenizer._target_) is ClipBPETokenizer]
     assert clip and all(net.text_encoder.vocab_size == CLIP_VOCAB_SIZE for net in clip)
+
+
+@pytest.mark.parametrize("audio", _options("model/audio"))
+def test_every_audio_side_builds_and_embeds(audio, tmp_path):
+    cfg = compose_config([f"model/audio@model.net={audio}"], tmp_path)
+    frontend = instantiate(cfg.model.net.frontend)
+    encoder = instantiate(cfg.model.net.audio_encoder)
+    assert type(encoder) is get_class(cfg.model.net.audio_encoder._target_)
+    with torch.no_grad():
+        features = encoder(frontend(0.1 * torch.randn(1, 16000)))
+    assert features.shape == (1, encoder.output_dim)
+
+
+@pytest.mark.parametrize("model", _options("model"))
+def test_every_audio_side_replaces_every_models_own(model, tmp_path):
+    # A model's audio sizes come with its audio option, so any audio option can replace them.
+    for audio in _options("model/audio"):
+        alone = compose_config([f"model/audio@model.net={audio}"], tmp_path).model.net
+        cfg = compose_config([f"model={model}", f"model/audio@model.net={audio}"], tmp_path)
+        for part in ("frontend", "audio_encoder"):
+            assert cfg.model.net[part] == alone[part], (model, audio, part)
+
+
+@pytest.mark.parametrize("experiment", _options("experiment"))
+def test_pretrained_audio_composes_with_every_experiment_and_text_side(experiment, tmp_path):
+    for text in _options("model/text"):
+        overrides = [f"experiment={experiment}", "model/audio@model.net=musicnn_msd"]
+        cfg = compose_config([*overrides, f"model/text@model.net={text}"], tmp_path)
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        assert cfg.model.net.audio_encoder.weights == "msd"

@@ -30,6 +30,7 @@ LAYERS = (
     "plots",
     "export",
     "hf_checkpoint",  # a Hugging Face CLAP model as a checkpoint (ckpt_path=hf:...)
+    "pretrained",  # models that need no training (ckpt_path=pretrained:tagbridge)
     "model_sources",  # the one resolver of a model path: checkpoint, exported folder, ...
     "library",
     "api",

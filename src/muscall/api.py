@@ -52,7 +52,8 @@ class AudioResult:
 def load(path: str | os.PathLike, device: str | torch.device | None = None) -> MusCALLModel:
     """A trained model from a training checkpoint (.ckpt) or an exported model folder.
 
-    `hf:NAME_OR_DIR` is a Hugging Face CLAP model (hub name or folder) as it is.
+    `hf:NAME_OR_DIR` is a Hugging Face CLAP model (hub name or folder) as it is;
+    `pretrained:tagbridge` the model that needs no training (muscall.pretrained).
     """
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return MusCALLModel(open_model(path, device), device)
@@ -75,6 +76,12 @@ class MusCALLModel:
     @property
     def source(self) -> Path:
         return self.checkpoint.path
+
+    @property
+    def tags(self) -> list[str] | None:
+        """The tag vocabulary when audio embeddings are tag profiles (pretrained:tagbridge)."""
+        tags = getattr(self.net.audio_encoder, "tags", None)
+        return list(tags) if tags else None
 
     @cached_property
     def fingerprint(self) -> str:

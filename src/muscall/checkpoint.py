@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from muscall.errors import MuscallError
 from muscall.models.hf_bundle import with_bundled_files
+from muscall.models.saved_weights import weights_from_saved_state
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,10 @@ TRUSTED_TARGET_PREFIX = "muscall.models."
 
 
 def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
-    """Instantiate a saved network config whose every `_target_` is a muscall model class."""
+    """Instantiate a saved network config whose every `_target_` is a muscall model class.
+
+    The saved weights follow, so pretrained towers skip their packaged weights (and packages).
+    """
     for target in _targets(net_config):
         if not isinstance(target, str) or not target.startswith(TRUSTED_TARGET_PREFIX):
             raise MuscallError(
@@ -124,7 +128,8 @@ def build_net(net_config: dict, origin: Path) -> torch.nn.Module:
                 f"{TRUSTED_TARGET_PREFIX}* are built from a saved config"
             )
     try:
-        return instantiate(OmegaConf.create(net_config))
+        with weights_from_saved_state():
+            return instantiate(OmegaConf.create(net_config))
     except Exception as error:  # noqa: BLE001 - a stale or edited config fails in many ways
         if isinstance(error.__cause__, MuscallError):  # already one line for the user
             raise error.__cause__ from None

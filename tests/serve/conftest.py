@@ -46,6 +46,9 @@ class FakeIndex:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def top_tags(self, position: int) -> list[str]:
+        return []  # a model that does not tag (the tag bridge's indexes do)
+
     def resolve(self, relative: str) -> Path:
         path = (self.root / relative).resolve()
         if relative not in {e.path for e in self.entries} or not path.is_relative_to(self.root):

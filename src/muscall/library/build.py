@@ -24,6 +24,7 @@ from muscall.errors import MuscallError
 from muscall.library import store
 from muscall.library.index import Entry, LibraryIndex
 from muscall.library.walk import FoundFile, Skipped, walk_library
+from muscall.pretrained import model_reference
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +165,14 @@ def _saver(model, root: Path, index_dir: Path, update: Update, created: str | No
         embeddings = np.stack([emb for _, emb in rows]) if rows else np.zeros((0, model.embed_dim))
         index = LibraryIndex(
             root=root,
-            model_source=str(Path(model.source).resolve()),
+            model_source=model_reference(model.source),
             model_fingerprint=model.fingerprint,
             embed_dim=model.embed_dim,
             entries=[entry for entry, _ in rows],
             embeddings=embeddings.astype(np.float32),
             skipped=sorted(update.skipped, key=lambda s: s.path),
             meta={"created": created} if created else {},
+            tags=model.tags,
         )
         index.save(index_dir, complete, datetime.now(timezone.utc).isoformat(timespec="seconds"))
         return index

@@ -15,6 +15,7 @@ from muscall.library.walk import Skipped
 log = logging.getLogger(__name__)
 
 BACKENDS = ("exact", "faiss")
+TOP_TAGS = 3  # tags shown beside a track by task=search and the search page
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class LibraryIndex:
     skipped: list[Skipped] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     folder: Path | None = None
+    # The tag vocabulary when each embedding is a tag profile (pretrained:tagbridge), else None.
+    tags: list[str] | None = None
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
     _faiss: object = field(default=None, repr=False)
 
@@ -81,6 +84,7 @@ class LibraryIndex:
                 skipped=[Skipped(**row) for row in skipped],
                 meta=meta,
                 folder=folder,
+                tags=meta.get("tags"),
             )
         except TypeError as error:  # a row with missing or unknown fields
             raise MuscallError(
@@ -101,6 +105,7 @@ class LibraryIndex:
             "num_skipped": len(self.skipped),
             "created": self.meta.get("created", now),
             "updated": now,
+            **({"tags": list(self.tags)} if self.tags else {}),
         }
         files = {
             "embeddings.npy": store.npy_bytes(self.embeddings.reshape(-1, self.embed_dim)),
@@ -109,6 +114,13 @@ class LibraryIndex:
         }
         self.meta = store.save_generation(folder, meta, files)
         self.folder = folder
+
+    def top_tags(self, position: int, k: int = TOP_TAGS) -> list[str]:
+        """The strongest tags of entry `position`'s profile; [] when the index has no tags."""
+        if not self.tags:
+            return []
+        row = self.embeddings[position]
+        return [self.tags[i] for i in np.argsort(-row, kind="stable")[:k] if row[i] > 0]
 
     def search(self, queries: np.ndarray, k: int = 10, backend: str = "exact") -> list[list[Hit]]:
         """The k best entries for each query (Q, D) or (D,), best first, by cosine score.

@@ -53,8 +53,8 @@ class MusCALLModule(pl.LightningModule):
         ssl_temperature: float = 0.5,
         ssl_projection_dim: int = 128,
         text_lr_scale: float = 1.0,
-        compile: bool = False,
         audio_lr_scale: float = 1.0,
+        compile: bool = False,
         grad_cache_chunk: int | None = None,
     ):
         super().__init__()
@@ -73,6 +73,7 @@ class MusCALLModule(pl.LightningModule):
         self.optimizer_factory = optimizer
         # A pretrained text tower (model=minilm) often wants a smaller learning rate.
         self.text_lr_scale = float(text_lr_scale)
+        # Likewise a pretrained audio tower (model/audio@model.net=musicnn_msd).
         self.audio_lr_scale = float(audio_lr_scale)
         self.scheduler_config = dict(scheduler)
         self.eval_chunk_size = eval_chunk_size
@@ -233,6 +234,12 @@ class MusCALLModule(pl.LightningModule):
         for tower in (self.net.audio_encoder, self.net.text_encoder):
             if hasattr(tower, "set_step"):
                 tower.set_step(self.global_step)
+
+    def on_train_epoch_start(self) -> None:
+        # A tower that unfreezes after N epochs (MusicnnAudioEncoder) follows the epoch count.
+        start_epoch = getattr(self.net.audio_encoder, "start_epoch", None)
+        if start_epoch is not None:
+            start_epoch(self.current_epoch)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         self.net.clamp_logit_scale()

@@ -138,6 +138,8 @@ def _row(index, rank: int, hit) -> dict:
         "path": hit.path,
         "score": round(float(hit.score), 4),
         "duration": entry.duration,
+        # The track's strongest tags, when the index's model tags (pretrained:tagbridge).
+        "tags": index.top_tags(hit.position),
         "audio_url": f"/api/audio/{hit.position}",
     }
 

@@ -47,7 +47,10 @@ def run(cfg: DictConfig) -> dict[str, float]:
     else:
         hits = search_audio(model, index, Path(str(query_audio)), cfg.k, backend=backend)
     for hit in hits:
-        print(f"{hit.score:.4f}\t{index.root / hit.path}")
+        tags = index.top_tags(hit.position)
+        print(
+            f"{hit.score:.4f}\t{index.root / hit.path}" + (f"\t{', '.join(tags)}" if tags else "")
+        )
     return {"num_results": float(len(hits)), "top_score": hits[0].score if hits else float("nan")}
 
 

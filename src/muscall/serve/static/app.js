@@ -26,11 +26,13 @@ function resultRow(hit) {
     element("span", "duration", formatDuration(hit.duration)),
     element("span", "score", hit.score.toFixed(3)),
   );
+  const parts = [head];
+  if (hit.tags && hit.tags.length) parts.push(element("div", "tags", hit.tags.join(" · ")));
   const player = element("audio");
   player.controls = true;
   player.preload = "none";
   player.src = hit.audio_url;
-  row.append(head, player);
+  row.append(...parts, player);
   return row;
 }
 
