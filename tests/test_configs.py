@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from muscall.config import CONFIG_DIR, PROJECT_ROOT, compose_config
 from muscall.models.tokenizers import CLIP_VOCAB_SIZE, ClipBPETokenizer
-from tests import hf_models
+from tests.helpers import hf_models
 
 hf_folders = hf_models.hf_folders  # the tiny Hugging Face models' folders, a session fixture
 

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from muscall.config import HUB_OFFLINE, compose_config
 from muscall.losses import InfoNCE
 from muscall.models.musicnn import pretrained_tagger
-from tests.conftest import write_tiny_dataset
+from tests.helpers.datasets import write_tiny_dataset
 
 # A fresh interpreter in which `import musicnn` fails: the checkpoint alone must suffice.
 PROBE = """

@@ -12,7 +12,7 @@ import torch
 import muscall
 from muscall.errors import MuscallError
 from muscall.export.folder import save_model_folder
-from tests import hf_models
+from tests.helpers import hf_models
 
 TEXTS = ["a warm tone", "a calm solo piano piece", "jazz"]
 

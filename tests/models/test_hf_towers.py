@@ -18,8 +18,8 @@ from muscall.models import (
 from muscall.models.hf_bundle import net_files, with_bundled_files
 from muscall.models.hf_hub import from_pretrained
 from muscall.models.hf_text import pool_tokens
-from tests import hf_models
-from tests.hf_models import TEXT_POSITIONS
+from tests.helpers import hf_models
+from tests.helpers.hf_models import TEXT_POSITIONS
 
 hf_folders = hf_models.hf_folders  # the tiny models' folders, a session fixture
 

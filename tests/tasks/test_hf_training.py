@@ -19,8 +19,8 @@ import muscall
 from muscall.config import PROJECT_ROOT, compose_config
 from muscall.errors import MuscallError
 from muscall.tasks import export, retrieval, train
-from tests import hf_models
-from tests.conftest import tiny_run
+from tests.helpers import hf_models
+from tests.helpers.datasets import tiny_run
 
 QUICK = [
     "trainer.max_epochs=1",

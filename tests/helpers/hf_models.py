@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MANY_WORDS
+from tests.helpers.datasets import MANY_WORDS
 
 CAPTIONS = [f"a {word} tone" for word in MANY_WORDS] + [
     "a calm piano melody",
