@@ -4,7 +4,7 @@
 
 For each model option, its text encoder's forward and backward on a batch of token ids, timed
 in one process, alternating round by round: built-in-style captions (muscall.synth) and
-MusicCaps-length ones (the published captions with --csv, else tests/data/long_captions.py),
+MusicCaps-length ones (the published captions with --csv, else tests/helpers/long_captions.py),
 each tokenized at the option's old limit and at its new one. Batches are padded to their
 longest caption, so short captions cost the same at both limits. Medians, on the CPU; writes
 bench/results/captions-cpu.json.
@@ -56,7 +56,7 @@ def short_captions(count: int = 256) -> list[str]:
 
 def long_captions(path: Path | None) -> tuple[list[str], str]:
     if path is None:
-        return list(LONG_CAPTIONS), "tests/data/long_captions.py"
+        return list(LONG_CAPTIONS), "tests/helpers/long_captions.py"
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [row["caption"].strip() for row in csv.DictReader(handle)]
     return [r for r in rows if r], path.name

@@ -96,8 +96,8 @@ def test_clip_text_sides_size_the_token_table_to_the_tokenizer():
 
 
 @pytest.mark.parametrize("audio", _options("model/audio"))
-def test_every_audio_side_builds_and_embeds(audio, tmp_path):
-    cfg = compose_config([f"model/audio@model.net={audio}"], tmp_path)
+def test_every_audio_side_builds_and_embeds(audio, tmp_path, hf_folders):
+    cfg = compose_config(_side("audio", audio, hf_folders), tmp_path)
     frontend = instantiate(cfg.model.net.frontend)
     encoder = instantiate(cfg.model.net.audio_encoder)
     assert type(encoder) is get_class(cfg.model.net.audio_encoder._target_)
@@ -106,20 +106,23 @@ def test_every_audio_side_builds_and_embeds(audio, tmp_path):
     assert features.shape == (1, encoder.output_dim)
 
 
-@pytest.mark.parametrize("model", _options("model"))
-def test_every_audio_side_replaces_every_models_own(model, tmp_path):
+@pytest.mark.parametrize("model", DUAL_MODELS)
+def test_every_audio_side_replaces_every_models_own(model, tmp_path, hf_folders):
     # A model's audio sizes come with its audio option, so any audio option can replace them.
     for audio in _options("model/audio"):
-        alone = compose_config([f"model/audio@model.net={audio}"], tmp_path).model.net
-        cfg = compose_config([f"model={model}", f"model/audio@model.net={audio}"], tmp_path)
+        side = _side("audio", audio, hf_folders)
+        alone = compose_config(side, tmp_path).model.net
+        cfg = compose_config([f"model={model}", *side], tmp_path)
         for part in ("frontend", "audio_encoder"):
             assert cfg.model.net[part] == alone[part], (model, audio, part)
 
 
 @pytest.mark.parametrize("experiment", _options("experiment"))
-def test_pretrained_audio_composes_with_every_experiment_and_text_side(experiment, tmp_path):
+def test_pretrained_audio_composes_with_every_experiment_and_text_side(
+    experiment, tmp_path, hf_folders
+):
     for text in _options("model/text"):
         overrides = [f"experiment={experiment}", "model/audio@model.net=musicnn_msd"]
-        cfg = compose_config([*overrides, f"model/text@model.net={text}"], tmp_path)
+        cfg = compose_config([*overrides, *_side("text", text, hf_folders)], tmp_path)
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
         assert cfg.model.net.audio_encoder.weights == "msd"

@@ -8,8 +8,7 @@ import pytest
 
 from muscall.data import caption_lengths
 from muscall.models import ClipBPETokenizer, MiniLMTokenizer
-
-from .long_captions import LONG_CAPTIONS
+from tests.helpers.long_captions import LONG_CAPTIONS
 
 SHORT = ("a bright piano", "a dark synth bass line", "soft drums")
 

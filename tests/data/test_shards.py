@@ -89,7 +89,7 @@ def test_bad_audio_is_reported_and_skipped(tmp_path):
 
 
 def test_a_killed_run_leaves_only_whole_shards_and_no_manifest(tmp_path, monkeypatch):
-    from muscall.data.shards.writing import writing as writer
+    from muscall.data.shards import writing as writer
 
     real = writer._encode_track
     calls = []

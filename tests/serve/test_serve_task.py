@@ -42,7 +42,10 @@ def test_text_search_ranks_every_indexed_track(client):
     rows = client.get("/api/search", params={"q": "a high tone", "k": 100}).json()
     assert sorted(r["path"] for r in rows) == sorted(NAMES)  # the outside symlink is not indexed
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    assert all(r["duration"] == pytest.approx(1.0) for r in rows)
+    # The decoded length (docs/audio.md): FFmpeg's vorbis decoder ends x.ogg 255 frames
+    # (12 ms) before libvorbis does; the lossless files are exact.
+    assert all(r["duration"] == pytest.approx(1.0) for r in rows if r["path"] != "x.ogg")
+    assert all(r["duration"] == pytest.approx(1.0, abs=0.02) for r in rows)
 
 
 def test_every_result_is_playable_and_nothing_else_is(client, real_index):

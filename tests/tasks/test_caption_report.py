@@ -10,9 +10,8 @@ from muscall.data.caption_lengths import REPORT_FILE
 from muscall.tasks import train, validate
 from tests.helpers.audio import write_tone
 from tests.helpers.datasets import write_tiny_dataset
+from tests.helpers.long_captions import LONG_CAPTIONS
 from tests.helpers.prepare import run_prepare
-
-from ..data.long_captions import LONG_CAPTIONS
 
 LOGGER = "muscall.data.caption_lengths"
 
