@@ -70,6 +70,22 @@ def checkpoint_metadata(cfg: DictConfig) -> dict:
     }
 
 
+def unsaved_checkpoint(
+    path: str, net: torch.nn.Module, config: dict, preprocessing: dict, net_files=None
+) -> Checkpoint:
+    """A model that was never saved (ckpt_path=hf:..., pretrained:...) as a Checkpoint."""
+    return Checkpoint(
+        path=Path(path),
+        net=net.eval(),
+        preprocessing=preprocessing,
+        zeroshot_templates=None,
+        format_version=FORMAT_VERSION,
+        muscall_version=project_version(),
+        net_config=OmegaConf.to_yaml(OmegaConf.create(config)),
+        net_files=net_files,
+    )
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
     """Rebuild the network of a training checkpoint (tensors and plain data only: no pickle)."""
     path = Path(path).expanduser()

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from muscall.checkpoint import FORMAT_VERSION, Checkpoint, build_net, project_version
+from muscall.checkpoint import Checkpoint, build_net, unsaved_checkpoint
 from muscall.config import CONFIG_DIR
 from muscall.errors import MuscallError
 from muscall.models.hf_bundle import net_files
@@ -43,13 +43,5 @@ def load_hf_clap(name_or_path: str, map_location: str | torch.device = "cpu") ->
         "eval_clip_seconds": None,
         "eval_hop_seconds": None,
     }
-    return Checkpoint(
-        path=Path(f"hf:{name_or_path}"),
-        net=net.to(map_location).eval(),
-        preprocessing=preprocessing,
-        zeroshot_templates=None,
-        format_version=FORMAT_VERSION,
-        muscall_version=project_version(),
-        net_config=OmegaConf.to_yaml(OmegaConf.create(config)),
-        net_files=net_files(net),
-    )
+    net = net.to(map_location)
+    return unsaved_checkpoint(f"hf:{name_or_path}", net, config, preprocessing, net_files(net))

@@ -14,7 +14,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from muscall.checkpoint import FORMAT_VERSION, Checkpoint, project_version
+from muscall.checkpoint import Checkpoint, unsaved_checkpoint
 from muscall.errors import MuscallError
 from muscall.models.musicnn_frontend import HOP_LENGTH, PATCH_FRAMES, SAMPLE_RATE
 from muscall.models.tag_bridge import identity_projections, tag_bridge_config
@@ -49,12 +49,4 @@ def load_pretrained(reference: str | Path, map_location: str | torch.device = "c
         "eval_clip_seconds": PATCH_SECONDS,
         "eval_hop_seconds": PATCH_SECONDS,
     }
-    return Checkpoint(
-        path=Path(str(reference)),
-        net=net.to(map_location).eval(),
-        preprocessing=preprocessing,
-        zeroshot_templates=None,
-        format_version=FORMAT_VERSION,
-        muscall_version=project_version(),
-        net_config=OmegaConf.to_yaml(OmegaConf.create(config)),
-    )
+    return unsaved_checkpoint(str(reference), net.to(map_location), config, preprocessing)
