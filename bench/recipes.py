@@ -88,9 +88,13 @@ def one_run(recipe: str, dataset: str, seed: int, data: list[str], args, runs_di
     run(overrides, runs_dir / f"{name}.log")
     wall = time.perf_counter() - start
     metrics = json.loads((folder / "metrics.json").read_text())
-    zeroshot = {k.split("/")[1]: v for k, v in metrics.items()
-                if k.startswith("zeroshot/") and k.endswith(("/accuracy", "/roc_auc_macro"))}  # fmt: skip
-    return {"dataset": dataset, "recipe": recipe, "seed": seed, "wall_seconds": round(wall, 1),
+    zeroshot = {}  # percent: accuracy, or a tagging set's macro ROC-AUC (0-1) times 100
+    for key, value in metrics.items():
+        parts = key.split("/")
+        if parts[0] == "zeroshot" and parts[-1] in ("accuracy", "roc_auc_macro"):
+            zeroshot[parts[1]] = value * 100 if parts[-1] == "roc_auc_macro" else value
+    return {"dataset": dataset, "recipe": recipe, "seed": seed, "minutes": args.minutes,
+            "wall_seconds": round(wall, 1),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()],
             **{k: metrics.get(k) for k in KEYS}, "zeroshot": zeroshot,
@@ -117,14 +121,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--captions", choices=["sentence", "both"], default="both",
                         help="built-in captions trained and tested on")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "recipes-heldout")
+    parser.add_argument("--append", action="store_true",
+                        help="add the runs to those already in --out.json")  # fmt: skip
     args = parser.parse_args(argv)
     runs_dir = ROOT / "outputs" / "recipes"
     runs_dir.mkdir(parents=True, exist_ok=True)
     prepared = {dataset: prepare(dataset, args, runs_dir) for dataset in args.datasets}
-    result = {"machine": machine(), "cores": os.cpu_count(), "minutes": args.minutes,
-              "command": " ".join(["python bench/recipes.py", *(argv or sys.argv[1:])]),
-              "ceilings": {d: c for d, (_, c) in prepared.items()},
+    command = " ".join(["python bench/recipes.py", *(argv or sys.argv[1:])])
+    result = {"machine": machine(), "cores": os.cpu_count(), "commands": [], "ceilings": {},
               "builtin": {"clips": args.clips, "captions": args.captions}, "runs": []}  # fmt: skip
+    if args.append and args.out.with_suffix(".json").is_file():
+        result = json.loads(args.out.with_suffix(".json").read_text())
+    result["commands"].append(command)
+    result["ceilings"].update({d: c for d, (_, c) in prepared.items()})
     for seed in args.seeds:
         for dataset, (data, _) in prepared.items():
             for recipe in args.recipes:

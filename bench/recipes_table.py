@@ -14,8 +14,7 @@ def _number(value, digits: int = 0) -> str:
 
 def _zeroshot(zeroshot: dict, attribute: str) -> str:
     value = zeroshot.get(attribute)
-    # Tagging sets (the built-in instrument families) report ROC-AUC on 0-1: shown as percent.
-    return "–" if value is None else f"{100 * value if value <= 1 else value:.0f}"
+    return "–" if value is None else f"{value:.0f}"
 
 
 def _ceiling(ceiling: dict | None) -> str:
@@ -31,14 +30,14 @@ def _attributes(runs: list[dict]) -> list[str]:
 
 def run_rows(result: dict) -> list[str]:
     attributes = _attributes(result["runs"])
-    header = ["dataset", "recipe", "seed", "text→audio R@1 / R@5 / R@10", "mean rank",
+    header = ["dataset", "recipe", "seed", "budget min", "text→audio R@1 / R@5 / R@10", "mean rank",
               "ceiling (R@1 / R@5 / R@10, mean rank)", *[f"zero-shot {a}" for a in attributes],
               "epochs", "stopped by", "wall s", "load avg before → after"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for run in result["runs"]:
         recalls = " / ".join(_number(run.get(f"test/text_to_audio_{k}")) for k in RETRIEVAL)
         before, after = run["load_average_before"][0], run["load_average_after"][0]
-        cells = [run["dataset"], f"`{run['recipe']}`", str(run["seed"]), recalls,
+        cells = [run["dataset"], f"`{run['recipe']}`", str(run["seed"]), str(run["minutes"]), recalls,
                  _number(run.get("test/text_to_audio_mean_rank"), 2),
                  _ceiling(result["ceilings"].get(run["dataset"])),
                  *[_zeroshot(run["zeroshot"], a) for a in attributes],
@@ -50,17 +49,17 @@ def run_rows(result: dict) -> list[str]:
 
 def mean_rows(result: dict) -> list[str]:
     attributes = _attributes(result["runs"])
-    header = ["dataset", "recipe", "seeds", "R@5", "mean rank", *attributes]
+    header = ["dataset", "recipe", "budget min", "seeds", "R@5", "mean rank", *attributes]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     groups: dict[tuple, list[dict]] = {}
     for run in result["runs"]:
-        groups.setdefault((run["dataset"], run["recipe"]), []).append(run)
-    for (dataset, recipe), runs in groups.items():
+        groups.setdefault((run["dataset"], run["recipe"], run["minutes"]), []).append(run)
+    for (dataset, recipe, minutes), runs in groups.items():
         r5 = mean(r["test/text_to_audio_R@5"] for r in runs)
         rank = mean(r["test/text_to_audio_mean_rank"] for r in runs)
         zs = [mean(r["zeroshot"][a] for r in runs) if all(a in r["zeroshot"] for r in runs)
               else None for a in attributes]  # fmt: skip
-        cells = [dataset, f"`{recipe}`", str(len(runs)), _number(r5, 1), _number(rank, 2),
+        cells = [dataset, f"`{recipe}`", str(minutes), str(len(runs)), _number(r5, 1), _number(rank, 2),
                  *[_zeroshot({"x": z}, "x") if z is not None else "–" for z in zs]]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -68,8 +67,9 @@ def mean_rows(result: dict) -> list[str]:
 
 def markdown(result: dict) -> str:
     """The runs table, the means table, and how they were made."""
-    lines = [f"# Recipes at {result['minutes']} CPU-minutes", "",
-             f"Machine: {result['machine']}. Command: `{result['command']}`.", "",
+    commands = "; ".join(f"`{c}`" for c in result["commands"])
+    lines = ["# Recipes on the held-out and built-in data", "",
+             f"Machine: {result['machine']}. Commands: {commands}.", "",
              "Zero-shot: accuracy in percent per attribute (the built-in instrument families: "
              "macro ROC-AUC in percent). Ceiling: an ideal model ranking at random among the "
              "clips whose attributes are all equal (held-out only; bench/heldout/ceiling.py).",

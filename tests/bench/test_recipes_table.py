@@ -21,7 +21,7 @@ def _load(name: str):
 
 
 def _run(dataset: str, recipe: str, seed: int, r5: float, zeroshot: dict) -> dict:
-    return {"dataset": dataset, "recipe": recipe, "seed": seed, "wall_seconds": 500.0,
+    return {"dataset": dataset, "recipe": recipe, "seed": seed, "minutes": 8, "wall_seconds": 500.0,
             "load_average_before": [3.0, 2.0, 1.0], "load_average_after": [2.5, 2.0, 1.0],
             "test/text_to_audio_R@1": 40.0, "test/text_to_audio_R@5": r5,
             "test/text_to_audio_R@10": 99.0, "test/text_to_audio_mean_rank": 2.5,
@@ -31,18 +31,17 @@ def _run(dataset: str, recipe: str, seed: int, r5: float, zeroshot: dict) -> dic
 def test_table_has_every_run_its_ceiling_and_the_means():
     ceiling = {"text_to_audio_R@1": 64.0, "text_to_audio_R@5": 100.0,
                "text_to_audio_R@10": 100.0, "text_to_audio_mean_rank": 1.36}  # fmt: skip
-    result = {"minutes": 8, "machine": "x86_64, 2 CPUs", "command": "python bench/recipes.py",
+    result = {"machine": "x86_64, 2 CPUs", "commands": ["python bench/recipes.py"],
               "ceilings": {"heldout": ceiling, "builtin": None},
               "runs": [_run("heldout", "small_data", 1, 80.0, {"tempo": 90.0}),
                        _run("heldout", "small_data", 2, 70.0, {"tempo": 70.0}),
-                       _run("builtin", "cpu_demo", 1, 90.0, {"instrument": 0.85})]}  # fmt: skip
+                       _run("builtin", "cpu_demo", 1, 90.0, {"instrument": 85.0})]}  # fmt: skip
     text = _load("recipes_table").markdown(result)
     rows = [line for line in text.splitlines() if line.startswith("| heldout")]
     assert len(rows) == 3  # two runs and one mean
     assert "64 / 100 / 100, 1.36" in rows[0]
-    assert "| heldout | `small_data` | 2 | 75.0 | 2.50 | – | 80 |" in text
-    # A tagging ROC-AUC (0-1) is shown in percent, like the accuracies.
-    assert "| builtin | `cpu_demo` | 1 | 90.0 | 2.50 | 85 | – |" in text
+    assert "| heldout | `small_data` | 8 | 2 | 75.0 | 2.50 | – | 80 |" in text
+    assert "| builtin | `cpu_demo` | 8 | 1 | 90.0 | 2.50 | 85 | – |" in text
 
 
 def test_stop_reason_reads_lightnings_messages(tmp_path):
