@@ -57,7 +57,9 @@ def prepare(dataset: str, args, runs_dir: Path) -> tuple[list[str], dict | None]
     if dataset == "heldout":
         data = ROOT / "data" / "heldout"
         run(["-m", "bench.heldout", "--root", str(data)], runs_dir / "heldout-build.log")
+        run(["-m", "bench.heldout.audibility", "--root", str(data)], runs_dir / "heldout-probe.log")
         ceiling = json.loads((data / "ceiling.json").read_text())["test"]
+        ceiling["audibility"] = json.loads((data / "audibility.json").read_text())
         return ["data=folder", f"data.root={data}", "zeroshot=attributes"], ceiling
     data = ROOT / "data" / f"synthmusic{args.clips}"
     common = [f"data.root={data}", f"data.generate.root={data}",

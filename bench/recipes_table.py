@@ -74,4 +74,9 @@ def markdown(result: dict) -> str:
              "macro ROC-AUC in percent). Ceiling: an ideal model ranking at random among the "
              "clips whose attributes are all equal (held-out only; bench/heldout/ceiling.py).",
              "", *run_rows(result), "", "Means over seeds:", "", *mean_rows(result), ""]  # fmt: skip
+    for dataset, ceiling in result["ceilings"].items():
+        if ceiling and ceiling.get("audibility"):
+            heard = ", ".join(f"{a} {v:.0f}" for a, v in ceiling["audibility"].items())
+            lines += [f"Audibility on {dataset} (a linear probe on hand-made signal features, "
+                      f"bench/heldout/audibility.py; test accuracy %): {heard}.", ""]  # fmt: skip
     return "\n".join(lines)

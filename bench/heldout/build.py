@@ -19,7 +19,7 @@ from muscall.data.json_io import read_json, write_json
 from muscall.errors import DatasetError
 
 GENERATOR = "bench.heldout"
-FORMAT_VERSION = 1  # bump when the same parameters would give other audio or captions
+FORMAT_VERSION = 2  # bump when the same parameters would give other audio or captions
 MANIFEST = "manifest.json"
 CAPTION_SALT = 5
 

@@ -7,7 +7,9 @@ from typing import NamedTuple
 import numpy as np
 from bench.heldout.spec import ClipSpec
 
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
+# Minor is harmonic minor: its raised seventh makes the dominant chord major, as most music in
+# a minor key does, and keeps a minor clip from sounding like its relative major.
+SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 11)}
 # Scale degrees (0 = tonic) of each bar's chord; every progression opens on the tonic so the
 # mode's third is heard in the first bar.
 PROGRESSIONS = ((0, 3, 4, 0), (0, 5, 3, 4), (0, 4, 5, 3), (0, 3, 0, 4))
