@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--append", action="store_true",
                         help="add the runs to those already in --out.json")  # fmt: skip
     args = parser.parse_args(argv)
-    runs_dir = ROOT / "outputs" / "recipes"
+    # A folder per invocation: a run never lands in an earlier run's folder and checkpoints.
+    runs_dir = ROOT / "outputs" / "recipes" / time.strftime("%Y%m%d-%H%M%S")
     runs_dir.mkdir(parents=True, exist_ok=True)
     prepared = {dataset: prepare(dataset, args, runs_dir) for dataset in args.datasets}
     command = " ".join(["python bench/recipes.py", *(argv or sys.argv[1:])])
