@@ -46,6 +46,8 @@ RECIPES = {
     # Mel resolution: model=cpu's 64 bands lie 27-66 Hz apart below 1 kHz, a semitone or more,
     # so a major and a minor third blur; 128 bands of a 2048-point FFT resolve semitones above
     # about 250 Hz, at about twice the convolution cost.
+    # Augmentation: SpecAugment's frequency masks can hide the band that holds a chord's third.
+    "small_data_no_augment": ["experiment=small_data", "ablation=no_augment"],
     "small_data_fine_mel": [
         "experiment=small_data",
         "model.net.frontend.n_fft=2048",
