@@ -69,7 +69,9 @@ def prepare(dataset: str, args, runs_dir: Path) -> tuple[list[str], dict | None]
         data = ROOT / "data" / "heldout"
         run(["-m", "bench.heldout", "--root", str(data)], runs_dir / "heldout-build.log")
         run(["-m", "bench.heldout.audibility", "--root", str(data)], runs_dir / "heldout-probe.log")
-        ceiling = json.loads((data / "ceiling.json").read_text())["test"]
+        run(["-m", "bench.heldout.ceiling", str(data)], runs_dir / "heldout-ceiling.log")
+        limits = json.loads((data / "ceiling.json").read_text())
+        ceiling = {**limits["test"], "deaf_to": limits["test_deaf_to"]}
         ceiling["audibility"] = json.loads((data / "audibility.json").read_text())
         return ["data=folder", f"data.root={data}", "zeroshot=attributes"], ceiling
     data = ROOT / "data" / f"synthmusic{args.clips}"

@@ -75,6 +75,10 @@ def markdown(result: dict) -> str:
              "clips whose attributes are all equal (held-out only; bench/heldout/ceiling.py).",
              "", *run_rows(result), "", "Means over seeds:", "", *mean_rows(result), ""]  # fmt: skip
     for dataset, ceiling in result["ceilings"].items():
+        if ceiling and ceiling.get("deaf_to"):
+            deaf = "; ".join(f"{a} {_ceiling(c)}" for a, c in ceiling["deaf_to"].items())
+            lines += [f"Ceiling on {dataset} of a model deaf to one attribute (R@1 / R@5 / R@10, "
+                      f"mean rank): {deaf}.", ""]  # fmt: skip
         if ceiling and ceiling.get("audibility"):
             heard = ", ".join(f"{a} {v:.0f}" for a, v in ceiling["audibility"].items())
             lines += [f"Audibility on {dataset} (a linear probe on hand-made signal features, "

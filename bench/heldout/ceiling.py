@@ -40,3 +40,13 @@ def ceiling(groups: Sequence[Hashable], captions_per_clip: Sequence[int]) -> dic
     metrics["num_groups"] = float(len(size))
     metrics["largest_group"] = float(max(size.values()))
     return metrics
+
+
+if __name__ == "__main__":  # python -m bench.heldout.ceiling DATA_ROOT: rewrite ceiling.json
+    import json
+    import sys
+    from pathlib import Path
+
+    from bench.heldout.layout import rewrite_ceiling
+
+    print(json.dumps(rewrite_ceiling(Path(sys.argv[1])), indent=1))

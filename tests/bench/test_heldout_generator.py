@@ -111,8 +111,17 @@ def test_build_writes_the_layout_muscall_reads(tiny_set):
     entries = json.loads((root / "heldout_test.json").read_text())
     groups = [tuple(e["attributes"].values()) for e in entries]
     assert len(set(groups)) == 8
-    stored = json.loads((root / layout.CEILING).read_text())["test"]
-    assert stored == ceiling(groups, [3] * 8) and stored["text_to_audio_R@1"] == 100.0
+    stored = json.loads((root / layout.CEILING).read_text())
+    assert (
+        stored["test"] == ceiling(groups, [3] * 8) and stored["test"]["text_to_audio_R@1"] == 100.0
+    )
+    # Deaf to one attribute, a model can only do as well as the coarser grouping allows.
+    for deaf in ATTRIBUTES:
+        coarse = ceiling(
+            [g[:i] + g[i + 1 :] for g in groups for i in [list(ATTRIBUTES).index(deaf)]], [3] * 8
+        )
+        assert stored["test_deaf_to"][deaf] == coarse
+    assert layout.rewrite_ceiling(root) == stored
 
 
 def test_build_is_reproducible_and_reuses_a_finished_set(tiny_set, tmp_path):

@@ -31,7 +31,9 @@ def _run(dataset: str, recipe: str, seed: int, r5: float, zeroshot: dict) -> dic
 def test_table_has_every_run_its_ceiling_and_the_means():
     ceiling = {"text_to_audio_R@1": 64.0, "text_to_audio_R@5": 100.0,
                "text_to_audio_R@10": 100.0, "text_to_audio_mean_rank": 1.36,
-               "audibility": {"tempo": 98.0, "mode": 80.0}}  # fmt: skip
+               "audibility": {"tempo": 98.0, "mode": 80.0},
+               "deaf_to": {"mode": {"text_to_audio_R@1": 32.0, "text_to_audio_R@5": 100.0,
+                                    "text_to_audio_R@10": 100.0, "text_to_audio_mean_rank": 2.15}}}  # fmt: skip
     result = {"machine": "x86_64, 2 CPUs", "commands": ["python bench/recipes.py"],
               "ceilings": {"heldout": ceiling, "builtin": None},
               "runs": [_run("heldout", "small_data", 1, 80.0, {"tempo": 90.0}),
@@ -44,6 +46,7 @@ def test_table_has_every_run_its_ceiling_and_the_means():
     assert "| heldout | `small_data` | 8 | 2 | 75.0 | 2.50 | – | 80 |" in text
     assert "| builtin | `cpu_demo` | 8 | 1 | 90.0 | 2.50 | 85 | – |" in text
     assert "Audibility on heldout" in text and "mode 80" in text
+    assert "deaf to one attribute" in text and "mode 32 / 100 / 100, 2.15" in text
 
 
 def test_stop_reason_reads_lightnings_messages(tmp_path):
