@@ -8,7 +8,7 @@ import pytest
 import torch
 from bench.heldout.ceiling import ceiling
 
-from muscall.metrics.retrieval import retrieval_metrics
+from muscall.evaluate.ranking import retrieval_metrics
 
 GROUPS = ["a", "a", "b", "c", "c", "c", "d", "d", "d", "d", "d", "d", "d"]
 CAPTIONS = [1, 2, 1, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1]
