@@ -17,6 +17,8 @@ in this process use it as exact.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -63,6 +65,20 @@ class AudioSource:
     reader: str = "soundfile"
 
 
+@contextmanager
+def _as_audio_problem(path: Path, what: str) -> Iterator[None]:
+    """Any failure inside becomes one AudioProblem naming `path`: OS errors by their kind,
+    everything else from a decoder as undecodable, `what (reason)`."""
+    try:
+        yield
+    except AudioProblem:
+        raise
+    except OSError as error:
+        raise os_problem(path, error) from error
+    except Exception as error:  # noqa: BLE001 - decoder errors come in many types
+        raise AudioProblem(f"{path}: {what} ({_reason(error)})", "undecodable") from error
+
+
 def probe(path: Path, npy_sample_rate: int) -> AudioSource:
     """Open `path` cheaply (its header only) and report its length and rate.
 
@@ -72,23 +88,14 @@ def probe(path: Path, npy_sample_rate: int) -> AudioSource:
     stat = stat_audio(path)
     if stat.st_size == 0:
         raise AudioProblem(f"{path}: audio file is empty (0 bytes)", "empty")
-    try:
-        with path.open("rb") as handle:
-            reader = reader_for(handle.read(12))
-            handle.seek(0)
-            if reader == "npy":
-                frames, rate, exact = read_layout(handle, path).frames, npy_sample_rate, True
-            else:
-                frames, rate, exact, reader = _probe_encoded(path, reader)
-    except AudioProblem:
-        raise
-    except OSError as error:
-        raise os_problem(path, error) from error
-    except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-        raise AudioProblem(
-            f"{path}: cannot decode audio: corrupt, truncated or not audio ({_reason(error)})",
-            "undecodable",
-        ) from error
+    what = "cannot decode audio: corrupt, truncated or not audio"
+    with _as_audio_problem(path, what), path.open("rb") as handle:
+        reader = reader_for(handle.read(12))
+        handle.seek(0)
+        if reader == "npy":
+            frames, rate, exact = read_layout(handle, path).frames, npy_sample_rate, True
+        else:
+            frames, rate, exact, reader = _probe_encoded(path, reader)
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise AudioProblem(
             f"{path}: sample rate {rate} Hz is outside {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz",
@@ -146,24 +153,17 @@ class Decoder:
         path = self.source.path
         check_unchanged(self.source)
         try:
-            if self.source.reader == "npy":
-                self._handle = path.open("rb")
-                self._layout = read_layout(self._handle, path)
-            elif self.source.reader == "av":
-                self._av = AvDecoder(path)
-            else:
-                self._file = sf.SoundFile(str(path))
+            with _as_audio_problem(path, "cannot decode audio"):
+                if self.source.reader == "npy":
+                    self._handle = path.open("rb")
+                    self._layout = read_layout(self._handle, path)
+                elif self.source.reader == "av":
+                    self._av = AvDecoder(path)
+                else:
+                    self._file = sf.SoundFile(str(path))
         except AudioProblem:
-            self.__exit__()
+            self.__exit__()  # whatever opened before the failure
             raise
-        except OSError as error:
-            self.__exit__()
-            raise os_problem(path, error) from error
-        except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-            self.__exit__()
-            raise AudioProblem(
-                f"{path}: cannot decode audio ({_reason(error)})", "undecodable"
-            ) from error
         return self
 
     def __exit__(self, *exc) -> None:
@@ -177,16 +177,8 @@ class Decoder:
         Fewer come back only at the end of the stream, which the length rule then judges.
         """
         path = self.source.path
-        try:
+        with _as_audio_problem(path, "cannot decode audio"):
             wave = self._read(start, frames)
-        except AudioProblem:
-            raise
-        except OSError as error:
-            raise os_problem(path, error) from error
-        except Exception as error:  # noqa: BLE001 - decoder errors come in many types
-            raise AudioProblem(
-                f"{path}: cannot decode audio ({_reason(error)})", "undecodable"
-            ) from error
         if frames is None or wave.shape[0] < frames:
             self._ended(start + wave.shape[0])
         if not np.isfinite(wave).all():
